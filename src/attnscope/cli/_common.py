@@ -1,0 +1,60 @@
+"""Shared helpers for command modules: consoles and output formats.
+
+Data goes to stdout; logs, warnings, hints and errors go to stderr.
+Rich tables on a terminal, plain text when piped.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+
+def stdout_console():
+    from rich.console import Console
+
+    # force_terminal=None lets rich detect a pipe and print plain text.
+    return Console(soft_wrap=True, highlight=False)
+
+
+def stderr_console():
+    from rich.console import Console
+
+    return Console(stderr=True, soft_wrap=True, highlight=False)
+
+
+def print_json(obj: Any) -> None:
+    """Print one JSON object to stdout (pydantic models and dataclasses accepted)."""
+    sys.stdout.write(json.dumps(to_jsonable(obj), indent=2, allow_nan=False) + "\n")
+
+
+def to_jsonable(obj: Any) -> Any:
+    import dataclasses
+    import math
+
+    if hasattr(obj, "model_dump"):
+        return to_jsonable(obj.model_dump(mode="json"))
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if hasattr(obj, "item") and callable(obj.item):  # numpy scalars
+        return to_jsonable(obj.item())
+    return obj
+
+
+def parse_int_list(text: str, *, field: str) -> list[int]:
+    """Parse "10,20,30" into [10, 20, 30]; one-line ProtocolError naming the field otherwise."""
+    from attnscope.errors import ProtocolError
+
+    try:
+        values = [int(t) for t in text.split(",") if t.strip()]
+    except ValueError:
+        raise ProtocolError("expected comma-separated integers", field=field, value=text) from None
+    if not values:
+        raise ProtocolError("expected at least one integer", field=field, value=text)
+    return values
