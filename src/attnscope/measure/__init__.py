@@ -1,0 +1,1 @@
+"""Measuring attention decay from weights: protocols, corpora, fits, statistics, records."""
