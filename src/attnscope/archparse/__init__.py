@@ -1,0 +1,1 @@
+"""Internals of :mod:`attnscope.arch` (raw config.json parsing). Import from ``attnscope.arch``."""
