@@ -15,12 +15,15 @@ continuous through γ = 1). The test is written in its well-conditioned form:
 
 so the decision never depends on the difference of two nearly equal numbers.
 If the final boundary is closer than 1e−12·H(N) to a tie (so rounding could
-flip it) and N ≤ 10^7, the two candidate integers are re-checked by a
-correctly rounded sum of the individual terms (``math.fsum``).
+flip it) and N ≤ 10^7, the candidate integers are re-checked with correctly
+rounded sums of the individual terms (``math.fsum``) compared as exact
+rationals against f (so f = 0.9, which is 0.9000000000000000222 in binary,
+gives D_0.9(γ=0, N=1000) = 901, the exact answer for that f).
 """
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 from attnscope.theory import _validate as v
 from attnscope.theory._sums import power_log_sum
@@ -122,12 +125,14 @@ def kv_window(gamma: float, N: int, f: float = 0.9) -> int:
 def _refine_fsum(g: float, n: int, frac: float, lo: int, hi: int) -> int:
     """Decide the boundary between lo and hi with correctly rounded sums of the float terms."""
     terms = [d ** (-g) for d in range(1, n + 1)]
-    total = math.fsum(terms)
+    # Compare as exact rationals so the product f·total is not rounded.
+    total = Fraction(math.fsum(terms))
+    fr = Fraction(frac)
 
     def ok(D: int) -> bool:
         if frac >= 0.5:
-            return math.fsum(terms[D:]) <= (1.0 - frac) * total
-        return math.fsum(terms[:D]) >= frac * total
+            return Fraction(math.fsum(terms[D:])) <= (1 - fr) * total
+        return Fraction(math.fsum(terms[:D])) >= fr * total
 
     # The bisection answer is off by at most one in either direction at a near tie.
     for D in range(max(1, lo - 1), min(n, hi + 1) + 1):
