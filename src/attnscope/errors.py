@@ -65,3 +65,11 @@ def require_extra(module: str, extra: str):
             f"needs the optional dependency {module!r}: pip install 'attnscope[{extra}]'",
             field="extra", value=extra,
         ) from exc
+
+
+class ForwardError(AttnscopeError, RuntimeError):
+    """A model's forward pass failed or produced non-finite attention during a measurement.
+
+    The message names the model, the prompt and the reason; the original
+    exception is chained (``ATTNSCOPE_DEBUG=1`` shows it).
+    """

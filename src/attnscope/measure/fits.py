@@ -65,3 +65,68 @@ def uniform_null_taf_e4(distances) -> np.ndarray:
     """
     d = np.asarray(distances, dtype=float)
     return 1.0 / (d + 50.0)
+
+
+@dataclass(frozen=True)
+class BatchPowerFit:
+    """Vectorised OLS power-law fits of many curves at once (leading shape ``S``).
+
+    Attributes
+    ----------
+    gamma : ndarray of shape S
+        Decay exponent (minus the log-log slope); NaN where fewer than 2 usable points.
+    log_A : ndarray of shape S
+        Intercept ln A0.
+    R2 : ndarray of shape S
+        R^2 in log space; NaN when ln A is constant over the points (a flat curve).
+    n_points : ndarray of shape S, int
+        Points used (d >= d_min, finite, A > 0).
+    """
+
+    gamma: np.ndarray
+    log_A: np.ndarray
+    R2: np.ndarray
+    n_points: np.ndarray
+
+
+def fit_power_ols_batch(distances, A, *, d_min: int = 30) -> BatchPowerFit:
+    """OLS fit of ln A = ln A0 - gamma ln d for every curve in ``A`` (last axis = distance).
+
+    The same estimator as :func:`fit_power_ols`, vectorised over leading axes
+    (bootstrap replicates, layers, heads). Points with d < d_min, non-finite A or
+    A <= 0 are dropped per curve.
+
+    Parameters
+    ----------
+    distances : array_like of shape (n_d,)
+        Query-key distances in tokens.
+    A : array_like of shape (..., n_d)
+        Mean attention probability at each distance.
+    d_min : int
+        Smallest distance used in the fit (tokens).
+    """
+    d = np.asarray(distances, dtype=float)
+    a = np.asarray(A, dtype=float)
+    if d.ndim != 1 or a.shape[-1:] != d.shape:
+        raise ProtocolError("A must have the distances on its last axis", field="A", value=a.shape)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = ((d >= d_min) & np.isfinite(a) & (a > 0)).astype(float)
+        y = np.where(w > 0, np.log(np.where(a > 0, a, 1.0)), 0.0)
+        x = np.log(np.maximum(d, 1e-300))
+        n = w.sum(-1)
+        mx = (w * x).sum(-1) / n
+        my = (w * y).sum(-1) / n
+        dx = (x - mx[..., None]) * w
+        dy = (y - my[..., None]) * w
+        sxx = (dx * dx).sum(-1)
+        sxy = (dx * dy).sum(-1)
+        syy = (dy * dy).sum(-1)
+        slope = sxy / sxx
+        intercept = my - slope * mx
+        ss_res = syy - slope * sxy
+        # a flat curve has no variance to explain: R^2 is undefined (NaN), not 1
+        r2 = np.where(syy > 1e-24 * np.maximum(1.0, my * my), 1.0 - ss_res / syy, np.nan)
+    bad = n < 2
+    gamma = np.where(bad, np.nan, -slope)
+    return BatchPowerFit(gamma=gamma, log_A=np.where(bad, np.nan, intercept),
+                         R2=np.where(bad, np.nan, r2), n_points=n.astype(int))
