@@ -82,7 +82,7 @@ TRAITS: dict[str, Traits] = {
     "bloom": Traits(False, True, True, True, norm_params=2, tie_default=True),
     "gpt2": Traits(False, True, True, True, norm_params=2, tie_default=True),
     "olmo": Traits(True, "attention_bias", "attention_bias", norm_params=0, default_theta=1e4,
-                   theta_source="OlmoConfig default"),
+                   theta_source="OLMo reference default (OlmoConfig; hf_olmo ModelConfig rope_theta=10000)"),
     "olmo2": Traits(True, "attention_bias", "attention_bias", qk_norm="full", default_theta=1e4,
                     theta_source="Olmo2Config default"),
     "deepseek_v2": Traits(True, default_theta=1e4, theta_source="DeepseekV2Config default"),
