@@ -243,7 +243,7 @@ def probing(
         raise UnsupportedModelError("this model has no attention layers to probe",
                                     field="model_type", value=families.family_of(model))
     pos = _validate_positions(query_positions)
-    fallback = families.bypasses_interface(model)
+    fallback = families.fallback_warning(model) is not None
     state = ProbeState(query_positions=pos, reducer=reducer, family=families.family_of(model),
                        fallback_eager=fallback)
     modules = families.attention_modules(model)
@@ -256,7 +256,12 @@ def probing(
     _register()
     try:
         target = "eager" if fallback else BACKEND_NAME
-        if fallback:
+        if state.family == "falcon":  # keeps SDPA; rows recomputed from q, k (see probe/falcon.py)
+            from attnscope.probe.falcon import falcon_rows_hook
+
+            target = "sdpa"
+            hooks = [m.register_forward_hook(falcon_rows_hook(state, i), with_kwargs=True) for i, m in modules]
+        elif fallback:
             message = families.fallback_warning(model)
             state.warnings.append(message)
             warnings.warn(message, UserWarning, stacklevel=3)

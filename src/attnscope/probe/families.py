@@ -5,7 +5,9 @@ Most decoder families in transformers 5 call
 from their attention module, so a registered backend sees every layer. A few
 older families compute attention inline in their own module (GPT-J, Falcon,
 BLOOM, CodeGen, GPT-Neo, MPT in transformers 5.23): a registered backend is
-never called for them. For those the probe switches the model to eager attention
+never called for them. Falcon has a dedicated reader (:mod:`attnscope.probe.falcon`:
+its eager ALiBi path is inconsistent with its SDPA path). For the others the probe
+switches the model to eager attention
 and reads the requested query rows from each attention module's returned
 weights with a forward hook (see :mod:`attnscope.probe.backend`), with a warning
 naming the family: their per-layer cost is the eager O(H·T²) transient, and
@@ -21,6 +23,7 @@ __all__ = [
     "family_of",
     "bypasses_interface",
     "fallback_warning",
+    "DEDICATED_READERS",
     "attention_modules",
 ]
 
@@ -52,9 +55,13 @@ def bypasses_interface(model: torch.nn.Module) -> bool:
     return not bool(can_set())
 
 
+#: bypassing families read by a dedicated hook instead of eager weights.
+DEDICATED_READERS = frozenset({"falcon"})
+
+
 def fallback_warning(model: torch.nn.Module) -> str | None:
     """The warning text for a family that falls back to eager attention, else None."""
-    if not bypasses_interface(model):
+    if not bypasses_interface(model) or family_of(model) in DEDICATED_READERS:
         return None
     return (
         f"model family {family_of(model)!r} ({type(model).__name__}) bypasses transformers' "

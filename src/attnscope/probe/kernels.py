@@ -100,12 +100,14 @@ def normalise(logits: torch.Tensor, sinks: torch.Tensor | None = None) -> tuple[
     if sinks is not None:
         sink = sinks.to(device=logits.device, dtype=torch.float32).reshape(1, -1, 1, 1)
         sink = sink.expand(logits.shape[0], -1, logits.shape[2], 1)
-        log_z = torch.logsumexp(torch.cat([logits, sink], dim=-1), dim=-1)
+        full = torch.cat([logits, sink], dim=-1)
+        rows = torch.softmax(full, dim=-1)[..., :-1]  # the sink's share is dropped (as in eager)
+        log_z = torch.logsumexp(full, dim=-1)
     else:
+        rows = torch.softmax(logits, dim=-1)  # same kernel as the eager reference
         log_z = torch.logsumexp(logits, dim=-1)  # [B, H, Q]
-    safe = torch.where(torch.isfinite(log_z), log_z, torch.zeros_like(log_z))
-    rows = torch.exp(logits - safe[..., None])
-    rows = torch.where(torch.isfinite(log_z)[..., None], rows, torch.zeros_like(rows))
+    finite = torch.isfinite(log_z)[..., None]
+    rows = torch.where(finite, rows, torch.zeros_like(rows))  # fully masked rows: 0, log Z = -inf
     return rows, log_z
 
 

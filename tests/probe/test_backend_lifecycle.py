@@ -1,0 +1,120 @@
+"""The probe backend registers only inside ``probing`` and restores everything on exit."""
+from __future__ import annotations
+
+import warnings
+
+import pytest
+import torch
+
+from attnscope.errors import ProtocolError, UnsupportedModelError
+from attnscope.probe import attention_rows, probe_forward, probing
+from attnscope.probe.backend import BACKEND_NAME, is_registered
+from conftest import QUERIES, T, cached_model, tiny_model
+
+
+class Boom(RuntimeError):
+    pass
+
+
+def _boom(*_):
+    raise Boom("reducer failed")
+
+
+@pytest.mark.parametrize("family", ["llama", "gemma2", "gptj", "falcon"])
+def test_state_restored_even_on_exception(family, ids):
+    model = cached_model(family)
+    model.train()
+    before = model.config._attn_implementation
+    n_hooks = sum(len(m._forward_hooks) for m in model.modules())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(Boom):
+            probe_forward(model, ids, QUERIES, _boom)
+    assert model.config._attn_implementation == before
+    assert model.training is True
+    assert sum(len(m._forward_hooks) for m in model.modules()) == n_hooks
+    assert not is_registered()
+    model.eval()
+
+
+def test_registered_only_inside_and_nested_blocks(ids):
+    model = cached_model("llama")
+    assert not is_registered()
+    with probing(model, [1], lambda *a: None):
+        assert is_registered() and model.config._attn_implementation == BACKEND_NAME
+        with probing(cached_model("qwen3"), [2], lambda *a: None):
+            assert is_registered()
+        assert is_registered()  # the inner block must not unregister the outer one
+    assert not is_registered()
+    assert model.config._attn_implementation == "sdpa"
+
+
+def test_fallback_family_warns_by_name(ids):
+    model = cached_model("gptj")
+    got = []
+    with pytest.warns(UserWarning, match="gptj"):
+        with probing(model, [3], lambda i, r, z: got.append(i)) as state:
+            with torch.no_grad():
+                model(ids, use_cache=False)
+    assert state.fallback_eager and "gptj" in state.warnings[0]
+    assert sorted(got) == [0, 1]
+
+
+def test_interface_family_does_not_warn(ids):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        attention_rows(cached_model("llama"), ids, [5])
+
+
+def test_reducer_sees_q_sized_rows_per_layer(ids):
+    """Each layer hands Q rows (never T x T); reducer calls follow layer order."""
+    model = cached_model("mistral")
+    shapes, order = [], []
+
+    def reducer(layer_idx, rows, log_z):
+        shapes.append((tuple(rows.shape), tuple(log_z.shape), rows.dtype))
+        order.append(layer_idx)
+
+    probe_forward(model, ids, [7, 30], reducer)
+    assert order == [0, 1]
+    h = model.config.num_attention_heads
+    assert shapes == [((1, h, 2, T), (1, h, 2), torch.float32)] * 2
+
+
+def test_bf16_model_gives_float32_rows_close_to_float32_model(ids):
+    m32 = cached_model("llama")
+    m16 = tiny_model("llama", dtype=torch.bfloat16)
+    m16.load_state_dict(m32.state_dict())
+    r32 = attention_rows(m32, ids, QUERIES)
+    r16 = attention_rows(m16, ids, QUERIES)
+    assert r16.dtype == torch.float32
+    torch.testing.assert_close(r16.sum(-1), torch.ones_like(r16.sum(-1)), atol=1e-5, rtol=0)
+    # softmax in float32: the rows are not bf16-rounded values
+    vis = r16 > 0
+    assert (r16.to(torch.bfloat16).float() != r16)[vis].float().mean().item() > 0.5
+    assert (r16 - r32).abs().max().item() < 0.15  # bf16 weights move q, k a little
+
+
+@pytest.mark.parametrize("bad", [[], [T], [-1], [[1, 2]], [0.5]])
+def test_bad_query_positions(bad, ids):
+    with pytest.raises(ProtocolError, match="query_positions"):
+        attention_rows(cached_model("llama"), ids, bad)
+    assert not is_registered()
+
+
+def test_bad_input_ids():
+    with pytest.raises(ProtocolError, match="input_ids"):
+        attention_rows(cached_model("llama"), torch.zeros(1, 2, 3, dtype=torch.long), [0])
+    with pytest.raises(ProtocolError, match="input_ids"):
+        attention_rows(cached_model("llama"), torch.zeros(2, 5, dtype=torch.long), [0])
+
+
+def test_model_without_attention_is_refused():
+    class Mamba(torch.nn.Module):
+        class config:  # noqa: N801 - mimics a HF config
+            model_type = "mamba"
+
+    with pytest.raises(UnsupportedModelError, match="mamba"):
+        with probing(Mamba(), [0], lambda *a: None):
+            pass
+    assert not is_registered()
