@@ -22,7 +22,7 @@ def layer_types(ctx: Ctx, family: str, n_layers: int) -> list[str] | None:
                               field="layer_types", value=len(lt))
         for t in sorted(set(lt) - _KNOWN_TYPES):
             ctx.warnings.append(f"layer type {t!r} not modelled: treated as full causal attention")
-        return list(lt)
+        return None if all(t == FULL for t in lt) else list(lt)  # canonical: None = all full
     if family == "gemma2":
         return [SLIDING if (i + 1) % 2 else FULL for i in range(n_layers)]
     if family == "gemma3":

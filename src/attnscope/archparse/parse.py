@@ -70,6 +70,8 @@ def parse(cfg: Any, *, name: str | None, source: str) -> dict[str, Any]:
     family = FAMILY_OF_MODEL_TYPE.get(model_type) or FAMILY_OF_MODEL_TYPE.get(top_type) or "unknown"
     if family == "gemma3":
         for k, v in GEMMA3_TEXT_DEFAULTS.items():
+            if k in ("rope_theta", "rope_local_base_freq") and text.get("rope_parameters") is not None:
+                continue  # v5 configs carry θ inside rope_parameters
             if k not in text:
                 text[k] = v
                 notes.append(f"{k} absent: {v} is the Gemma3TextConfig default")
