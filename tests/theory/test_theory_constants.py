@@ -52,3 +52,10 @@ def test_import_does_not_load_torch_numpy_scipy():
             "print(','.join(bad))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert out.stdout.strip() == ""
+
+
+def test_docs_list_every_constant():
+    doc = pathlib.Path(__file__).resolve().parents[2] / "docs" / "theory.md"
+    text = doc.read_text(encoding="utf-8")
+    for name in constants.REGISTRY:
+        assert f"`{name}`" in text, name

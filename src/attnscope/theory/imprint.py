@@ -71,6 +71,7 @@ def imprint(gamma_pade: float, n_params: float, gamma_random_obs: float | None =
     """Imprint prediction with its constants; purity diagnostic (recipe X-21) if ``gamma_random_obs`` given."""
     pred = gamma_random_pred(gamma_pade, n_params)
     g = float(gamma_pade)
+    shift = NU_IMPRINT.value * math.log10(float(n_params) / P0_IMPRINT.value)
     residual = purity = None
     obs = None
     if gamma_random_obs is not None:
@@ -80,6 +81,6 @@ def imprint(gamma_pade: float, n_params: float, gamma_random_obs: float | None =
             purity = "clean"
         else:
             purity = "over-imprinted" if residual < 0 else "under-imprinted"
-    return Imprint(gamma_pade=g, n_params=float(n_params), shift=pred - g, gamma_random_pred=pred,
+    return Imprint(gamma_pade=g, n_params=float(n_params), shift=shift, gamma_random_pred=pred,
                    gamma_random_obs=obs, residual=residual, purity=purity,
                    constants=(NU_IMPRINT, P0_IMPRINT, IMPRINT_CI95))
