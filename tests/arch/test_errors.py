@@ -89,3 +89,22 @@ def test_unknown_family_moe_is_flagged():
            "tie_word_embeddings": False, "hidden_act": "silu", "attention_bias": False}
     s = parse_config(cfg)
     assert s.is_moe and s.n_params_active_M < s.n_params_M and any("MoE" in w for w in s.warnings)
+
+
+def test_scaling_without_pre_scaling_context_is_flagged(preset_cfg):
+    cfg = preset_cfg("phi-3.5-mini-instruct")
+    del cfg["original_max_position_embeddings"]
+    s = parse_config(cfg)
+    assert s.T_train == 131072 and any("T_train" in w for w in s.warnings)
+    cfg = preset_cfg("llama-2-7b")
+    cfg["rope_scaling"] = {"type": "dynamic", "factor": 2.0}
+    s = parse_config(cfg, name="meta-llama/Llama-2-7b-hf")
+    assert s.T_train == 4096 and not s.warnings
+
+
+def test_is_instruct_from_name_and_flagged_without_one(preset_cfg):
+    cfg = preset_cfg("mistral-7b")
+    assert parse_config(cfg, name="mistralai/Mistral-7B-Instruct-v0.2").is_instruct
+    assert not parse_config(cfg, name="mistralai/Mistral-7B-v0.1").is_instruct
+    s = parse_config(cfg)
+    assert not s.is_instruct and any("is_instruct" in w for w in s.warnings)

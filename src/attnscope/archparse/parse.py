@@ -78,11 +78,13 @@ def parse(cfg: Any, *, name: str | None, source: str) -> dict[str, Any]:
     ctx = Ctx(text, warnings, notes)
     if family == "unknown":
         warnings.append(f"unknown model_type {model_type!r}: best-effort parse from common keys")
-    name = name or cfg.get("_name_or_path") or model_type or "config"
+    label = " ".join(str(s) for s in (name or "", source, cfg.get("_name_or_path") or ""))
     out: dict[str, Any] = dict(family=family, model_type=str(model_type) if model_type else None,
-                               name=str(name), source=source, config_sha256=sha)
-    label = " ".join(str(s) for s in (name, source, cfg.get("_name_or_path") or ""))
-    out["is_instruct"] = bool(_INSTRUCT.search(label))
+                               name=str(name or cfg.get("_name_or_path") or model_type or "config"),
+                               source=source, config_sha256=sha, is_instruct=bool(_INSTRUCT.search(label)))
+    if not label.strip() or (not name and not cfg.get("_name_or_path") and source == "dict"):
+        if not out["is_instruct"]:
+            warnings.append("is_instruct: no model name to read it from, assumed a base model")
 
     d = ctx.req_int(D_KEYS)
     L = ctx.req_int(L_KEYS)
@@ -260,11 +262,16 @@ def _context(ctx: Ctx, out: dict, family: str, pe: str) -> None:
     t_train = mp
     if sc is not None and sc.get("original_max_position_embeddings"):
         t_train = int(sc["original_max_position_embeddings"])
-    elif sc is not None and sc.get("type") != "dynamic" and sc.get("factor") and mp is not None:
+    elif sc is not None and sc.get("type") == "dynamic":
+        pass  # dynamic NTK scaling only acts beyond max_position_embeddings, the trained context
+    elif sc is not None and sc.get("factor") and mp is not None:
         t_train = int(round(mp / sc["factor"]))
         ctx.warnings.append(
             f"T_train={t_train} guessed as max_position_embeddings / rope scaling factor ({mp}/{sc['factor']:g}): "
             "the config does not give the pre-scaling context")
+    elif sc is not None:
+        ctx.warnings.append(f"T_train={mp} taken from max_position_embeddings although rope scaling "
+                            f"({sc.get('type')}) is set without original_max_position_embeddings or factor")
     if t_train is None and family == "bloom":
         t_train = 2048
         ctx.warnings.append("T_train=2048 assumed: BLOOM configs give no context length; 2048 is the BLOOM "

@@ -13,6 +13,12 @@ from attnscope.cli import app
 COLUMNS = ["name", "hf_id", "family", "params_M", "active_M", "published_M", "position", "theta", "T_train"]
 
 
+def _theta(v: float | None) -> str:
+    if v is None:
+        return "—"
+    return str(int(v)) if float(v).is_integer() else format(v, "g")
+
+
 def _num(v: float | int | None, fmt: str) -> str:
     return "—" if v is None else format(v, fmt)
 
@@ -43,7 +49,7 @@ def presets_cmd(
         ])
         return
     rows = [[p.name, p.hf_id, p.family, _num(p.n_params_M, ",.1f"), _num(p.n_params_active_M, ",.1f"),
-             _num(p.n_params_published_M, ",.1f"), p.position_encoding, _num(p.rope_theta, "g"),
+             _num(p.n_params_published_M, ",.1f"), p.position_encoding, _theta(p.rope_theta),
              _num(p.T_train, "d")] for p in items]
     console = stdout_console()
     if console.is_terminal:
