@@ -74,7 +74,7 @@ class Param:
                 value = int(float(raw)) if float(raw) == int(float(raw)) else int(raw)
             else:
                 value = self.type(raw)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise ConfigError(f"expected {self.type.__name__}", field=name, value=raw) from None
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             if value != value or value in (float("inf"), float("-inf")):

@@ -37,7 +37,9 @@ def decomposed(arch: Any, gamma_pade: float, exploratory: bool):
                       "included": t.included_in_exploratory if exploratory else t.included_in_validated}
              for t in dec.terms}
     s = step("γ decomposition", "γ_Padé + Σ δ_axis (validated axes" + (" + exploratory)" if exploratory else ")"),
-             {"gamma_pade": gamma_pade, "terms": terms}, g)
+             {"gamma_pade": gamma_pade, "applied": ", ".join(
+                 f"{a} {t['delta']:+.2f} ({t['status']})" for a, t in terms.items() if t["included"]) or "none",
+              "terms": terms}, g)
     consts = [t.constant.to_dict() for t in dec.terms if t.applies]
     return g, s, list(dec.warnings), consts
 
