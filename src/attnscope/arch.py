@@ -159,6 +159,7 @@ class PresetInfo:
     rope_theta: float | None
     T_train: int | None
     position_encoding: str
+    note: str | None = None
 
 
 def list_presets() -> list[PresetInfo]:
@@ -171,5 +172,6 @@ def list_presets() -> list[PresetInfo]:
             n_params_active_M=spec.n_params_active_M,
             n_params_published_M=info.get("n_params_published_M"), n_params_source=info.get("n_params_source"),
             rope_theta=spec.rope_theta, T_train=spec.T_train, position_encoding=spec.position_encoding,
+            note=info.get("note"),
         ))
     return sorted(out, key=lambda p: (p.family, p.n_params_M))

@@ -44,7 +44,8 @@ def presets_cmd(
             {"name": p.name, "hf_id": p.hf_id, "family": p.family, "n_params_M": round(p.n_params_M, 3),
              "n_params_active_M": None if p.n_params_active_M is None else round(p.n_params_active_M, 3),
              "n_params_published_M": p.n_params_published_M, "n_params_source": p.n_params_source,
-             "position_encoding": p.position_encoding, "rope_theta": p.rope_theta, "T_train": p.T_train}
+             "position_encoding": p.position_encoding, "rope_theta": p.rope_theta, "T_train": p.T_train,
+             "note": p.note}
             for p in items
         ])
         return
