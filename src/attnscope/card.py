@@ -86,6 +86,8 @@ def _predictions(arch: Any, context: int | None) -> tuple[dict[str, Any], list[s
         else:
             pred["null_reasons"]["ntk_alpha"] = ("T_train unknown" if not T_train else
                                                  "primary layers are sliding-window: base scaling does not extend them")
+        pred["d_horizon_note"] = ("d_horizon(θ, γ_Padé(θ, T)) = T_used exactly (Padé identity); only the γ "
+                                  "decomposition moves it (recipe X-2)") if head["d_horizon"] is not None else None
         pred["gamma_random_pred"] = gamma_random_pred(gp, N)
         pred["K"] = K_invariant(gp, N)
         pred["K_note"] = "K from the predicted γ_Padé and D = 20·N (the panel band was fitted on measured γ)"

@@ -8,7 +8,7 @@ what a device reports as its memory. The KV cache is computed per layer:
 * MLA (DeepSeek-V2/V3) caches the compressed latent plus the decoupled rotary key:
   ``kv_lora_rank + qk_rope_head_dim`` values per token (the serving-engine layout
   of vLLM/SGLang; transformers' eager implementation caches the decompressed
-  K and V instead, reported as ``kv_bytes_mla_decompressed``);
+  K and V instead, which a warning quantifies);
 * a sliding-window layer caches at most ``window`` tokens;
 * a model without attention (Mamba) has no KV cache (its recurrent state is
   a few MB and is not modelled: a warning says so).
@@ -109,6 +109,11 @@ def kv_cache_layers(arch: Any, context: int, *, kv_bytes: float) -> tuple[list[L
     mla = getattr(arch, "mla", None)
     if mla:
         values = int(mla["kv_lora_rank"]) + int(mla["qk_rope_head_dim"])
+        full = int(arch.n_heads) * (int(mla.get("qk_nope_head_dim") or 0) + int(mla["qk_rope_head_dim"])
+                                    + int(mla.get("v_head_dim") or 0))
+        warnings.append(f"MLA: KV counted as the cached latent ({values} values/token/layer, serving-engine "
+                        f"layout); a cache of decompressed K and V (transformers' eager path) holds {full} "
+                        f"values/token/layer, {full / values:.0f}x more")
     else:
         values = 2 * int(arch.n_kv_heads) * int(arch.d_head)
     groups: dict[tuple[str, int], int] = {}
