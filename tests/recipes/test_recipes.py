@@ -117,15 +117,15 @@ def test_x5_capacity_fits_but_throughput_does_not(tmp_path, pythia):
     assert rej["n_capacity"] == 1  # the model fits ...
     # ... but the memory-bound decode rate (bandwidth / bytes read per token) is far below the target
     weights = pythia.n_params_M * 1e6 * 2
-    assert rej["tokens_per_s_per_gpu"] <= 1e9 / weights + 1e-9
-    assert rej["n_throughput"] > 1 and "throughput" in rej["why"]
+    assert rej["tokens_per_s_per_replica"] <= 1e9 / weights + 1e-9
+    assert rej["replicas"] > 1 and "throughput" in rej["why"]
     assert "throughput" in res.reason
     # with enough cards allowed the same GPU is chosen, sized by throughput
     ok = RECIPES["X-5"](pythia, prices=prices, tokens_per_day=need, max_gpus=10_000)
     assert ok.verdict == "YES"
     best = next(s for s in ok.steps if s.name == "per-GPU sizing").value["eligible"][0]
-    assert best["n_gpus"] == best["n_throughput"] > best["n_capacity"]
-    assert best["n_gpus"] * best["tokens_per_s_per_gpu"] >= need / 86400
+    assert best["n_gpus"] == best["replicas"] * best["n_capacity"] and best["replicas"] > 1
+    assert best["replicas"] * best["tokens_per_s_per_replica"] >= need / 86400
 
 
 def test_x5_picks_cheapest_that_meets_both(llama):
@@ -134,7 +134,7 @@ def test_x5_picks_cheapest_that_meets_both(llama):
     elig = next(s for s in res.steps if s.name == "per-GPU sizing").value["eligible"]
     assert res.value == min(r["usd_per_day"] for r in elig)
     for r in elig:
-        assert r["n_gpus"] * r["tokens_per_s_per_gpu"] >= 1e9 / 86400 * (1 - 1e-12)
+        assert r["replicas"] * r["tokens_per_s_per_replica"] >= 1e9 / 86400 * (1 - 1e-12)
 
 
 # --- X-1 payback horizon is a parameter --------------------------------------------------------------

@@ -233,6 +233,11 @@ def recipe_cmd(recipe: Optional[str] = typer.Argument(None, help="Recipe id, e.g
         ["mitigation", res.mitigation]])
     _table(con, "audit trail", ["#", "step", "formula", "inputs", "value", "note"],
            [[i + 1, s.name, s.formula, s.inputs, s.value, s.note] for i, s in enumerate(res.steps)])
+    for s in res.steps:  # list-valued results (e.g. X-5's per-GPU sizing) get their own table
+        for key, rows in (s.value.items() if isinstance(s.value, dict) else ()):
+            if isinstance(rows, list) and rows and all(isinstance(r, dict) for r in rows):
+                cols = list(dict.fromkeys(k for r in rows for k in r))
+                _table(con, f"{s.name}: {key}", cols, [[r.get(c) for c in cols] for r in rows])
     _table(con, "options", ["option", "value"], [[k, v] for k, v in res.params.items()])
     if res.constants:
         _table(con, "empirical constants", ["name", "value", "n", "status"],

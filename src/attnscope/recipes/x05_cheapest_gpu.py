@@ -4,8 +4,9 @@ Published logic errors fixed: the reference recipe kept any GPU whose memory
 held weights + KV and ranked them by $/Mtok, without checking that the GPU
 delivers the daily volume (it printed "supports 0.3× your daily target" next to
 a YES), and it ignored the batch in the decode throughput. Here each GPU type
-gets ``n = max(n_capacity, n_throughput)`` cards, is eligible only if
-``n ≤ max_gpus``, and the ranking is by USD per day at the target volume.
+is sized as replicas of k cards (k = cards holding weights + batch·KV +
+activations; replicas = enough to meet the throughput target), is eligible
+only if ``n = k·replicas ≤ max_gpus``, and the ranking is by USD per day.
 """
 from __future__ import annotations
 
@@ -47,27 +48,27 @@ def _run(arch: Any, p: dict[str, Any], prices: Any) -> RecipeResult:
         if usable <= 0:
             rejected.append({"gpu": g.name, "why": "memory below the reserve"})
             continue
-        n_cap = c.ceil_div(est.total_bytes, usable)
-        one = c.decode_step_seconds(weights_bytes=est.weights_bytes, kv_bytes_per_seq=est.kv_per_sequence_bytes,
-                                    batch=p["batch"], n_active_params=N_act, gpu=g, n_gpus=1, mfu=p["mfu"])
-        n_thr = c.ceil_div(need_tps, one["tokens_per_s"])  # ideal scaling: n GPUs give n× tokens/s
-        n = max(n_cap, n_thr)
-        row = {"gpu": g.name, "n_capacity": n_cap, "n_throughput": n_thr, "n_gpus": n,
-               "tokens_per_s_per_gpu": one["tokens_per_s"], "bound": one["bound"],
+        k = c.ceil_div(est.total_bytes, usable)  # GPUs per replica: holds weights + batch·KV + activations
+        grp = c.decode_step_seconds(weights_bytes=est.weights_bytes, kv_bytes_per_seq=est.kv_per_sequence_bytes,
+                                    batch=p["batch"], n_active_params=N_act, gpu=g, n_gpus=k, mfu=p["mfu"])
+        replicas = c.ceil_div(need_tps, grp["tokens_per_s"])
+        n = k * replicas
+        row = {"gpu": g.name, "n_capacity": k, "replicas": replicas, "n_gpus": n,
+               "tokens_per_s_per_replica": grp["tokens_per_s"], "bound": grp["bound"],
                "usd_per_day": n * g.usd_per_hour * 24.0,
                "usd_per_mtok": n * g.usd_per_hour * 24.0 / (p["tokens_per_day"] / 1e6), "price_date": g.date}
         if n > p["max_gpus"]:
-            why = ("throughput" if n_thr > p["max_gpus"] else "") + (
-                " and capacity" if n_cap > p["max_gpus"] and n_thr > p["max_gpus"] else
-                ("capacity" if n_cap > p["max_gpus"] else ""))
-            rejected.append({**row, "why": f"needs {n} > max_gpus={p['max_gpus']} ({why.strip()})"})
+            why = "capacity" if k > p["max_gpus"] else "throughput"
+            rejected.append({**row, "why": f"needs {n} > max_gpus={p['max_gpus']} ({why})"})
         else:
             rows.append(row)
     rows.sort(key=lambda r: (r["usd_per_day"], r["gpu"]))
-    steps.append(step("per-GPU sizing", "n = max(ceil(memory/usable), ceil(required tokens/s ÷ tokens/s per GPU))",
+    steps.append(step("per-GPU sizing", "k = ceil(memory/usable); replicas = ceil(required tokens/s ÷ replica tokens/s); "
+                      "n = k·replicas",
                       {"max_gpus": p["max_gpus"], "mfu": p["mfu"], "reserve_gib": p["reserve_gib"]},
                       {"eligible": rows, "rejected": rejected},
-                      "tokens/s per GPU = batch / max((weights + batch·KV)/bandwidth, batch·2·N_active/(peak·MFU))"))
+                      "replica tokens/s = batch / max((weights + batch·KV)/(k·bandwidth), "
+                      "batch·2·N_active/(k·peak·MFU)) (ideal tensor-parallel scaling)"))
     params = {**p, "context": L, "price_table": prices.path, "price_table_date": prices.date}
     if not rows:
         cap_ok = [r for r in rejected if "n_capacity" in r and r["n_capacity"] <= p["max_gpus"]]
@@ -97,7 +98,7 @@ RECIPE = Recipe(
     params={
         "tokens_per_day": Param(float, 1e7, "generated tokens per day", 0, True),
         "context": Param(int, None, "tokens per sequence (default: the model's T_train)", 1),
-        "batch": Param(int, 1, "concurrent sequences per deployment", 1),
+        "batch": Param(int, 1, "concurrent sequences per replica (decode batch)", 1),
         "dtype": Param(str, "bf16", "weight dtype: bf16, fp16, int8, nf4"),
         "peak_factor": Param(float, 1.0, "peak / average load (1 = flat traffic)", 1),
         "max_gpus": Param(int, 8, "largest deployment considered (one node)", 1),
