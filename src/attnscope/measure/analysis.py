@@ -71,6 +71,7 @@ class Analysis:
     exp_lambda: float
     exp_R2: float
     gamma_uniform: float
+    curve_uniform: list[float]
     excess: Estimate
     verdict: str
     sink: Estimate
@@ -193,7 +194,7 @@ def _assemble(stats: PromptStats, boot: BootstrapResult, lay: _Layout, *, d_min:
         curve=list(_est(boot, lay, "curve")),
         gamma=g, log_A=float(full.log_A), R2=float(full.R2), n_points=int(full.n_points),
         exp_lambda=float(-expo.slope), exp_R2=float(expo.R2),
-        gamma_uniform=gu, excess=_est(boot, lay, "excess")[()],
+        gamma_uniform=gu, curve_uniform=[float(x) for x in stats.null_A.mean(axis=0)], excess=_est(boot, lay, "excess")[()],
         verdict=verdict(g.lo, g.hi, gu), sink=_est(boot, lay, "sink")[()],
         layer_gamma=list(_est(boot, lay, "layer_gamma")), layer_R2=[float(x) for x in layer_fit.R2],
         layer_sink=[float(x) for x in sink.mean(axis=1)],

@@ -121,7 +121,7 @@ def build_record(*, key: str, settings: "MeasureSettings", info: "ModelInfo", re
     curve = Curve(distances=list(plan.distances), A=[float(e.value) for e in a.curve],
                   A_ci95_lo=[_f(e.lo) for e in a.curve], A_ci95_hi=[_f(e.hi) for e in a.curve])
     null = NullBaseline(gamma_uniform=a.gamma_uniform, excess=a.excess.value, excess_ci95_lo=_f(a.excess.lo),
-                        excess_ci95_hi=_f(a.excess.hi), verdict=a.verdict)
+                        excess_ci95_hi=_f(a.excess.hi), A_uniform=a.curve_uniform, verdict=a.verdict)
     fit = OLSFit(log_A=a.log_A, R2=_f(a.R2), n_points=a.n_points, d_min=settings.d_min, exp_lambda=_f(a.exp_lambda),
                  exp_R2=_f(a.exp_R2), delta_R2_power_minus_exp=_f(a.R2 - a.exp_R2))
     precision = settings.dtype + ("+4bit" if settings.load_in_4bit else "")

@@ -13,17 +13,16 @@ from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
-from attnscope.errors import AttnscopeError, ForwardError, ModelSourceError, UnsupportedModelError
+from attnscope.errors import AttnscopeError, ForwardError, UnsupportedModelError
 from attnscope.io import append_jsonl, content_key, read_jsonl
 from attnscope.measure.analysis import Analysis, PromptStats, analyze
 from attnscope.measure.corpora import Prompts, build_prompts
 from attnscope.measure.protocols import ProtocolPlan, default_distances, make_plan
-from attnscope.measure.reducers import DecayReducer
 from attnscope.measure.settings import DEFAULT_T_CAP, MeasureSettings, make_settings, weights_fingerprint
 from attnscope.records import MeasurementRecord
 
 Progress = Callable[[int, int, str], None]  # (done, total, description)
-NO_ATTENTION_FAMILIES = ("mamba", "mamba2", "rwkv", "falcon_mamba")
+NO_ATTENTION_FAMILIES = ("mamba", "mamba2", "falcon_mamba", "rwkv", "xlstm")  # as probe.families
 
 
 @dataclass
@@ -118,6 +117,7 @@ def _forward_loop(model, prompts: Prompts, plan: ProtocolPlan, *, model_id: str,
                   progress: Optional[Progress]) -> tuple[PromptStats, np.ndarray, np.ndarray, int, int]:
     import torch
 
+    from attnscope.measure.reducers import DecayReducer
     from attnscope.probe import probe_forward
 
     n_layers = int(model.config.get_text_config().num_hidden_layers)
@@ -230,7 +230,7 @@ def measure(source: str, *, corpus: str = "text", protocol: str = "rows", T: Opt
             dtype: str = "float32", device: str = "auto", per_head: bool = False, random_init: bool = False,
             text_file: Optional[str] = None, revision: Optional[str] = None, load_in_4bit: bool = False,
             trust_remote_code: bool = False, d_min: int = 30, queries: int = 32, n_boot: int = 1000,
-            boot_seed: int = 0, out: Optional[str | Path] = None,
+            boot_seed: int = 0, device_map: Optional[str] = None, out: Optional[str | Path] = None,
             progress: Optional[Progress] = None) -> MeasurementRecord:
     """Measure the attention decay A(d) of a model's weights, with CIs and the uniform null.
 
@@ -266,6 +266,8 @@ def measure(source: str, *, corpus: str = "text", protocol: str = "rows", T: Opt
         Query rows per prompt (rows protocol).
     n_boot, boot_seed : int
         Bootstrap replicates over prompts and the generator seed.
+    device_map : {"auto"}, optional
+        Shard a model larger than one GPU through accelerate (overrides ``device``).
     out : path, optional
         JSONL file to append the record to; a finished record with the same key is returned as is.
     progress : callable, optional
@@ -279,7 +281,7 @@ def measure(source: str, *, corpus: str = "text", protocol: str = "rows", T: Opt
                            seeds=seeds, dtype=dtype, device=device, per_head=per_head, random_init=random_init,
                            text_file=text_file, revision=revision, load_in_4bit=load_in_4bit,
                            trust_remote_code=trust_remote_code, d_min=d_min, queries=queries, n_boot=n_boot,
-                           boot_seed=boot_seed, out=out, progress=progress).record
+                           boot_seed=boot_seed, device_map=device_map, out=out, progress=progress).record
 
 
 def measure_outcome(source: str, *, out: Optional[str | Path] = None, progress: Optional[Progress] = None,
@@ -293,20 +295,14 @@ def measure_outcome(source: str, *, out: Optional[str | Path] = None, progress: 
     info = ModelInfo(res.name, res.config, res.config_sha256, source=f"{res.kind}:{res.path or res.name}",
                      weights=weights_fingerprint(res.path))
     info.arch = _arch_of(res.config, res.name, res.kind, info.warnings)
-    if res.path is None and not random_init and res.kind != "hub":
-        raise ModelSourceError("no weights for this model (a config alone can be carded, not measured); "
-                               "give a folder with *.safetensors, or pass --random-init", field="model", value=source)
 
-    def load():
+    def load():  # a folder without weights, an offline hub id, ...: ModelSourceError from load_model
         from attnscope.probe.loading import load_model
 
-        if random_init:
-            import torch
-
-            torch.manual_seed(settings.seeds[0])
-        kw: dict[str, Any] = {"load_in_4bit": True} if settings.load_in_4bit else {}
         model, tok, _ = load_model(source, dtype=settings.dtype, device=settings.device, revision=revision,
-                                   random_init=random_init, trust_remote_code=settings.trust_remote_code, **kw)
+                                   random_init=random_init, trust_remote_code=settings.trust_remote_code,
+                                   seed=settings.seeds[0], load_in_4bit=settings.load_in_4bit,
+                                   device_map=settings.device_map)
         return model, tok
 
     return _measure(load, settings, info, out=out, progress=progress)

@@ -45,11 +45,12 @@ class MeasureSettings:
     n_boot: int = DEFAULT_N_BOOT
     boot_seed: int = 0
     text_file_sha256: Optional[str] = field(default=None, compare=False)
+    device_map: Optional[str] = None
 
     def key_params(self) -> dict[str, Any]:
         """Inputs that change the output (device and trust_remote_code do not)."""
         d = asdict(self)
-        for k in ("device", "trust_remote_code", "text_file"):
+        for k in ("device", "trust_remote_code", "text_file", "device_map"):
             d.pop(k)
         d["measure_version"] = MEASURE_VERSION
         return d
@@ -67,7 +68,7 @@ def make_settings(*, corpus: str = "text", protocol: str = "rows", T: Optional[i
                   per_head: bool = False, random_init: bool = False, text_file: Optional[str] = None,
                   revision: Optional[str] = None, load_in_4bit: bool = False, trust_remote_code: bool = False,
                   d_min: int = DEFAULT_D_MIN, queries: int = DEFAULT_QUERIES, n_boot: int = DEFAULT_N_BOOT,
-                  boot_seed: int = 0) -> MeasureSettings:
+                  boot_seed: int = 0, device_map: Optional[str] = None) -> MeasureSettings:
     """Validate the model-independent settings (fails before any model is loaded)."""
     if corpus not in CORPORA:
         raise ProtocolError(f"unknown corpus; choose one of {', '.join(CORPORA)}", field="corpus", value=corpus)
@@ -98,7 +99,7 @@ def make_settings(*, corpus: str = "text", protocol: str = "rows", T: Optional[i
     ds = tuple(int(x) for x in distances) if distances is not None else None
     return MeasureSettings(corpus, protocol, T, ds, prompts, seeds, dtype, device, bool(per_head),
                            bool(random_init), text_file, revision, bool(load_in_4bit), bool(trust_remote_code),
-                           d_min, queries, n_boot, int(boot_seed), sha)
+                           d_min, queries, n_boot, int(boot_seed), sha, device_map)
 
 
 def weights_fingerprint(folder: Optional[Path]) -> list[dict[str, Any]]:
