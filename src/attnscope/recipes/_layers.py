@@ -80,19 +80,11 @@ def _scaled_theta(arch: Any, theta: float, T: int) -> tuple[float, str, list[str
 def layer_groups(arch: Any, context: int | None = None) -> list[LayerGroup]:
     """Per-layer-type (θ, T) for the predictions, in order of first layer."""
     T, T_src = resolve_T(arch, context)
-    n = int(arch.n_layers)
     pe = getattr(arch, "position_encoding", "rope")
-    thetas = list(getattr(arch, "layer_rope_theta", None) or [getattr(arch, "rope_theta", None)] * n)
-    windows = list(getattr(arch, "layer_window", None) or [None] * n)
-    types = list(getattr(arch, "layer_types", None) or [])
-    if len(types) != n:
-        types = ["sliding_attention" if w else "full_attention" for w in windows]
     rot = getattr(arch, "rotary_dim", None)
     full_theta = getattr(arch, "rope_theta", None)
-    keyed: dict[tuple, list[int]] = {}
-    for i in range(n):
-        keyed.setdefault((types[i], thetas[i] if i < len(thetas) else None, windows[i] if i < len(windows) else None),
-                         []).append(i)
+    # one grouping implementation: ArchSpec.layer_groups() (layer type, θ, window)
+    keyed = {(lg.layer_type, lg.rope_theta, lg.window): list(lg.layers) for lg in arch.layer_groups()}
     out = []
     for (lt, th, w), idx in keyed.items():
         T_l = None if T is None else (min(T, int(w)) if w else T)
