@@ -1,0 +1,37 @@
+"""Fixtures: tiny random-init models of every family, built from configs (no hub)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _families import TINY_CONFIGS  # noqa: E402
+
+
+def build_tiny(cfg: dict, seed: int = 0):
+    """A float32 eval-mode random-init model of a raw config dict."""
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    torch.manual_seed(seed)
+    config = AutoConfig.for_model(cfg["model_type"], **{k: v for k, v in cfg.items() if k != "model_type"})
+    return AutoModelForCausalLM.from_config(config, dtype=torch.float32).eval()
+
+
+@pytest.fixture(scope="session")
+def tiny_llama_dir(tmp_path_factory) -> Path:
+    """A saved 8-layer tiny llama with planted input-norm and q-projection trajectories."""
+    import torch
+
+    cfg = dict(TINY_CONFIGS["llama"], num_hidden_layers=8)
+    model = build_tiny(cfg, seed=0)
+    with torch.no_grad():
+        for i, layer in enumerate(model.model.layers):
+            layer.input_layernorm.weight.fill_(0.8 * 1.1 ** i)
+            layer.self_attn.q_proj.weight.mul_(1.0 + 0.1 * i)
+    out = tmp_path_factory.mktemp("tiny_llama")
+    model.save_pretrained(out)
+    return out
