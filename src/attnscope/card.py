@@ -70,6 +70,10 @@ def _predictions(arch: Any, context: int | None) -> tuple[dict[str, Any], list[s
     per = [_group_prediction(g) for g in groups]
     head = per[groups.index(prim)]
     warnings = [w for g in per for w in g["warnings"]]
+    cl = getattr(arch, "context_length", None)
+    if context is not None and cl and context > cl:
+        warnings.append(f"--context {context} exceeds the model's maximum supported context ({cl}): "
+                        "predictions describe the configured RoPE, not a validated operating point")
     N = float(arch.n_params_M) * 1e6
     pred: dict[str, Any] = {k: head[k] for k in ("gamma_pade", "regime", "d_horizon", "D_f_90", "thermo")}
     pred.update(ntk_alpha=None, gamma_random_pred=None, K=None, gamma_decomposition=None,

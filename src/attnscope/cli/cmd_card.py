@@ -142,8 +142,9 @@ def compare_cmd(models: list[str] = typer.Argument(..., help="Two or more model 
     archs = [load_arch(m) for m in models]
     con = stdout_console()
     if recipe is None:
-        if param:
-            raise ConfigError("--param needs --recipe", field="param", value=param)
+        if param or prices:
+            raise ConfigError("--param and --prices need --recipe", field="param" if param else "prices",
+                              value=param or prices)
         cards = [card(a, context=context) for a in archs]
         keys = ("gamma_pade", "regime", "d_horizon", "D_f_90", "ntk_alpha", "gamma_random_pred", "K", "T_used")
         if json_out:
@@ -246,6 +247,11 @@ def recipe_cmd(recipe: Optional[str] = typer.Argument(None, help="Recipe id, e.g
 
 
 # ----------------------------------------------------------------------------- fit
+def _beyond_context(arch: Any, L: int) -> list[str]:
+    cl = getattr(arch, "context_length", None)
+    return [f"context {L} exceeds the model's maximum supported context ({cl})"] if cl and L > cl else []
+
+
 @app.command("fit")
 def fit_cmd(model: str = _MODEL, context: Optional[int] = _CONTEXT,
             batch: int = typer.Option(1, "--batch", "-b", help="Concurrent sequences."),
@@ -281,7 +287,7 @@ def fit_cmd(model: str = _MODEL, context: Optional[int] = _CONTEXT,
                             "activations": est.activation_bytes / GIB, "total": est.total_gib},
                     "kv_layers": est.kv_layers, "formulas": est.formulas, "reserve_gib": reserve_gib,
                     "gpus": fits, "price_table": table.path, "price_table_date": table.date,
-                    "warnings": est.warnings})
+                    "warnings": est.warnings + _beyond_context(arch, L)})
         return
     con = stdout_console()
     _table(con, f"{arch.name}: {dtype}, context {L} ({L_src}), batch {batch}", ["part", "GiB", "formula"], [
@@ -294,4 +300,4 @@ def fit_cmd(model: str = _MODEL, context: Optional[int] = _CONTEXT,
     _table(con, f"GPUs (price table {table.date}; usable = memory − {reserve_gib:g} GiB)",
            ["gpu", "memory GiB", "fits on 1", "GPUs needed", "$/h total"],
            [[f.gpu, f.memory_gib, f.fits_one, f.n_gpus, f.usd_per_hour_total] for f in fits])
-    _warn(est.warnings)
+    _warn(est.warnings + _beyond_context(arch, L))
