@@ -108,3 +108,32 @@ def test_is_instruct_from_name_and_flagged_without_one(preset_cfg):
     assert not parse_config(cfg, name="mistralai/Mistral-7B-v0.1").is_instruct
     s = parse_config(cfg)
     assert not s.is_instruct and any("is_instruct" in w for w in s.warnings)
+
+
+def test_mutated_published_configs_raise_only_attnscope_errors():
+    """Delete or retype every key of every preset: parse or a one-line AttnscopeError, nothing else."""
+    import copy
+
+    from attnscope.arch import resolve_source
+    from attnscope.archparse.sources import preset_index
+    from attnscope.errors import AttnscopeError
+
+    n_errors = 0
+    for name in preset_index():
+        base = resolve_source(name).config
+        for section in ([None, "text_config"] if "text_config" in base else [None]):
+            keys = list(base[section] if section else base)
+            for key in keys:
+                for value in ("__delete__", "x", -1, None, [], {}, 0.5, True, 0):
+                    cfg = copy.deepcopy(base)
+                    target = cfg[section] if section else cfg
+                    if value == "__delete__":
+                        del target[key]
+                    else:
+                        target[key] = value
+                    try:
+                        parse_config(cfg, name=name)
+                    except AttnscopeError as exc:
+                        assert exc.field is not None and "\n" not in exc.one_line()
+                        n_errors += 1
+    assert n_errors > 100  # the mutations do hit validation

@@ -50,6 +50,16 @@ class Ctx:
         k, v = self.first(keys)
         return None if k is None else as_float(v, field=k)
 
+    def flag(self, key: str, default: bool) -> bool:
+        """A boolean config flag (ConfigError if present but not a bool)."""
+        v = self.opt_bool(key)
+        return default if v is None else v
+
+    def int_or(self, key: str, default: int, *, minimum: int = 1) -> int:
+        """An integer config value, or ``default`` when absent/null."""
+        v = self.opt_int((key,), minimum=minimum)
+        return default if v is None else v
+
     def opt_bool(self, key: str) -> bool | None:
         if not self.has(key):
             return None

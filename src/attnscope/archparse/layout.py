@@ -34,14 +34,14 @@ def layer_types(ctx: Ctx, family: str, n_layers: int) -> list[str] | None:
         return [SLIDING if (i + 1) % pat else FULL for i in range(n_layers)]
     window = cfg.get("sliding_window")
     if family in ("qwen2", "qwen3"):
-        use = cfg.get("use_sliding_window", False)
+        use = ctx.flag("use_sliding_window", False)
         if window is None:
             return None
         if not use:
             ctx.notes.append(
                 f"sliding_window={window} is present but use_sliding_window=false: no layer is windowed")
             return None
-        mwl = as_int(cfg.get("max_window_layers", n_layers), field="max_window_layers", minimum=0)
+        mwl = ctx.int_or("max_window_layers", n_layers, minimum=0)
         types = [SLIDING if i >= mwl else FULL for i in range(n_layers)]
         return types if SLIDING in types else None
     if window is not None and family not in ("gemma",):

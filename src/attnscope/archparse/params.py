@@ -29,20 +29,27 @@ class Dims:
     n_positions: int = 0  # learned absolute position rows (GPT-2 family)
 
 
-def _bias(flag: bool | str, cfg: dict[str, Any], default: bool) -> bool:
-    if isinstance(flag, str):
-        v = cfg.get(flag)
-        return default if v is None else bool(v)
-    return flag
+@dataclass(frozen=True)
+class MoE:
+    """Validated MoE layout (DeepSeek key names)."""
+
+    n_routed: int
+    n_shared: int
+    top_k: int
+    moe_i: int
+    first_dense: int
+    freq: int
+    gate_bias: bool  # e_score_correction_bias (DeepSeek-V3 ``noaux_tc`` routing)
 
 
-def dense_params(t: Traits, x: Dims, cfg: dict[str, Any], *, norms_per_layer: int | None = None,
+def dense_params(t: Traits, x: Dims, biases: tuple[bool, bool, bool], *, norms_per_layer: int | None = None,
                  extra: int = 0) -> tuple[int, int]:
-    """(total, embedding_table) parameter counts of a dense decoder."""
+    """(total, embedding_table) parameter counts of a dense decoder.
+
+    ``biases`` = (qkv, output projection, MLP), resolved from the config by the caller.
+    """
     d, L, H, KV, dh = x.d, x.L, x.H, x.KV, x.dh
-    qkv_b = _bias(t.qkv_bias, cfg, t.bias_default)
-    o_b = _bias(t.o_bias, cfg, t.bias_default)
-    mlp_b = _bias(t.mlp_bias, cfg, t.bias_default)
+    qkv_b, o_b, mlp_b = biases
     attn = d * H * dh + 2 * d * KV * dh + H * dh * d
     attn += (H + 2 * KV) * dh * qkv_b + d * o_b
     if t.qk_norm == "head":
@@ -58,16 +65,16 @@ def dense_params(t: Traits, x: Dims, cfg: dict[str, Any], *, norms_per_layer: in
     return total, emb
 
 
-def mla_moe_params(cfg: dict[str, Any], x: Dims) -> tuple[int, int]:
+def mla_moe_params(mla: dict[str, Any], moe: MoE, x: Dims) -> tuple[int, int]:
     """(total, active) parameters of a DeepSeek-V2/V3 model (MLA attention + MoE MLP).
 
     The multi-token-prediction module of V3 (``num_nextn_predict_layers``) is not
     counted: it is not part of the main model's forward pass.
     """
     d, L, H = x.d, x.L, x.H
-    q_lora = cfg.get("q_lora_rank")
-    kv_lora = int(cfg["kv_lora_rank"])
-    nope, rope, vh = int(cfg["qk_nope_head_dim"]), int(cfg["qk_rope_head_dim"]), int(cfg["v_head_dim"])
+    q_lora = mla["q_lora_rank"]
+    kv_lora = mla["kv_lora_rank"]
+    nope, rope, vh = mla["qk_nope_head_dim"], mla["qk_rope_head_dim"], mla["v_head_dim"]
     qk = nope + rope
     if q_lora:
         q = d * q_lora + q_lora + q_lora * H * qk
@@ -75,14 +82,10 @@ def mla_moe_params(cfg: dict[str, Any], x: Dims) -> tuple[int, int]:
         q = d * H * qk
     attn = q + d * (kv_lora + rope) + kv_lora + kv_lora * H * (nope + vh) + H * vh * d
     norms = 2 * d
-    n_routed = int(cfg.get("n_routed_experts") or 0)
-    n_shared = int(cfg.get("n_shared_experts") or 0)
-    top_k = int(cfg.get("num_experts_per_tok") or 0)
-    moe_i = int(cfg.get("moe_intermediate_size") or 0)
-    first_dense = int(cfg.get("first_k_dense_replace") or 0)
-    freq = int(cfg.get("moe_layer_freq") or 1)
-    expert = 3 * d * moe_i
-    gate = d * n_routed + (n_routed if cfg.get("topk_method") == "noaux_tc" else 0)
+    n_routed, n_shared, top_k = moe.n_routed, moe.n_shared, moe.top_k
+    first_dense, freq = moe.first_dense, moe.freq
+    expert = 3 * d * moe.moe_i
+    gate = d * n_routed + (n_routed if moe.gate_bias else 0)
     total = active = 0
     for i in range(L):
         is_moe = n_routed > 0 and i >= first_dense and i % freq == 0
@@ -100,14 +103,10 @@ def mla_moe_params(cfg: dict[str, Any], x: Dims) -> tuple[int, int]:
     return total, active
 
 
-def mamba_params(cfg: dict[str, Any], x: Dims, *, time_step_rank: int) -> int:
-    """Parameters of a Mamba (v1) model from its config."""
-    d, L = x.d, x.L
-    n = int(cfg.get("state_size") or 16)
-    e = int(cfg.get("intermediate_size") or int(cfg.get("expand", 2)) * d)
-    k = int(cfg.get("conv_kernel") or 4)
-    bias = bool(cfg.get("use_bias", False))
-    conv_bias = bool(cfg.get("use_conv_bias", True))
+def mamba_params(x: Dims, *, state: int, inner: int, conv_kernel: int, bias: bool, conv_bias: bool,
+                 time_step_rank: int) -> int:
+    """Parameters of a Mamba (v1) model (validated sizes from its config)."""
+    d, L, n, e, k = x.d, x.L, state, inner, conv_kernel
     layer = (
         d * 2 * e + (2 * e if bias else 0)          # in_proj
         + e * k + (e if conv_bias else 0)           # depthwise conv1d

@@ -15,7 +15,7 @@ from typing import Any
 from attnscope.archparse.families import FAMILY_OF_MODEL_TYPE, TRAITS, Traits
 from attnscope.archparse.keys import Ctx, as_float, as_int
 from attnscope.archparse.layout import layer_types, window_size
-from attnscope.archparse.params import Dims, dense_params, mamba_params, mla_moe_params, vit_params
+from attnscope.archparse.params import MoE, Dims, dense_params, mamba_params, mla_moe_params, vit_params
 from attnscope.archparse.rope import FULL, SLIDING, parse_rope
 from attnscope.errors import ConfigError
 
@@ -67,6 +67,9 @@ def parse(cfg: Any, *, name: str | None, source: str) -> dict[str, Any]:
     text, vision = _text_config(cfg, notes)
     top_type = cfg.get("model_type")
     model_type = text.get("model_type") or top_type
+    for where, mt in (("model_type", top_type), ("text_config.model_type", text.get("model_type"))):
+        if mt is not None and not isinstance(mt, str):
+            raise ConfigError("expected a string", field=where, value=mt)
     family = FAMILY_OF_MODEL_TYPE.get(model_type) or FAMILY_OF_MODEL_TYPE.get(top_type) or "unknown"
     if family == "gemma3":
         for k, v in GEMMA3_TEXT_DEFAULTS.items():
@@ -143,10 +146,10 @@ def _tied(ctx: Ctx, family: str) -> bool:
 def _kv_heads(ctx: Ctx, family: str, H: int) -> int:
     cfg = ctx.cfg
     if family == "falcon":
-        if cfg.get("new_decoder_architecture"):
+        if ctx.flag("new_decoder_architecture", False):
             return ctx.opt_int(("num_kv_heads",)) or H
-        return 1 if cfg.get("multi_query", True) else H
-    if family == "olmo" and cfg.get("multi_query_attention"):
+        return 1 if ctx.flag("multi_query", True) else H
+    if family == "olmo" and ctx.flag("multi_query_attention", False):
         return 1
     kv = ctx.opt_int(KV_KEYS)
     if kv is None:
@@ -186,9 +189,9 @@ def _position_encoding(ctx: Ctx, family: str) -> str:
     cfg = ctx.cfg
     if family == "gpt2":
         return "absolute"
-    if family == "bloom" or (family in ("falcon", "olmo", "unknown") and cfg.get("alibi")):
+    if family == "bloom" or (family in ("falcon", "olmo", "unknown") and ctx.flag("alibi", False)):
         return "alibi"
-    if family == "olmo" and cfg.get("rope") is False:
+    if family == "olmo" and ctx.opt_bool("rope") is False:
         ctx.warnings.append("OLMo config with rope=false and alibi=false: treated as absolute positions")
         return "absolute"
     if family != "unknown":
@@ -299,16 +302,21 @@ def _params(ctx: Ctx, out: dict, family: str, vision: dict | None, raw: dict) ->
     out["is_moe"] = n_exp > 0
     active = None
     if out["mla"] is not None:
-        total, active = mla_moe_params(cfg, x)
+        moe = MoE(n_routed=n_exp, n_shared=ctx.int_or("n_shared_experts", 0, minimum=0), top_k=top_k,
+                  moe_i=moe_i or 0, first_dense=ctx.int_or("first_k_dense_replace", 0, minimum=0),
+                  freq=ctx.int_or("moe_layer_freq", 1), gate_bias=cfg.get("topk_method") == "noaux_tc")
+        total, active = mla_moe_params(out["mla"], moe, x)
         if not n_exp:
             active = None
     else:
         t = TRAITS.get(family) or _guess_traits(ctx)
         npl = None
         if family == "falcon":
-            npl = 2 if cfg.get("new_decoder_architecture") or not cfg.get("parallel_attn", True) else 1
+            npl = 2 if ctx.flag("new_decoder_architecture", False) or not ctx.flag("parallel_attn", True) else 1
         extra = 2 * d if family == "bloom" else 0  # word_embeddings_layernorm
-        total, emb = dense_params(t, x, cfg, norms_per_layer=npl, extra=extra)
+        biases = tuple(ctx.flag(b, t.bias_default) if isinstance(b, str) else b
+                       for b in (t.qkv_bias, t.o_bias, t.mlp_bias))
+        total, emb = dense_params(t, x, biases, norms_per_layer=npl, extra=extra)
         if n_exp:
             e_i = moe_i or x.I
             per_expert = (3 if t.gated_mlp else 2) * d * e_i
@@ -318,8 +326,10 @@ def _params(ctx: Ctx, out: dict, family: str, vision: dict | None, raw: dict) ->
             ctx.warnings.append("MoE parameters estimated for a generic top-k expert layout (unknown family)")
     if vision is not None:
         if family == "gemma3":
-            vd = int(vision.get("hidden_size", 1152))
-            total += vit_params(vision) + vd * d + vd
+            vc = Ctx(vision)
+            vis = {k: vc.int_or(k, dflt) for k, dflt in (("hidden_size", 1152), ("num_hidden_layers", 27),
+                   ("intermediate_size", 4304), ("patch_size", 14), ("image_size", 896), ("num_channels", 3))}
+            total += vit_params(vis) + vis["hidden_size"] * (d + 1)
             ctx.notes.append("n_params_M includes the SigLIP vision tower and projector (vision_config)")
         else:
             ctx.warnings.append("vision_config present: vision tower not counted in n_params_M")
@@ -330,11 +340,11 @@ def _params(ctx: Ctx, out: dict, family: str, vision: dict | None, raw: dict) ->
 def _guess_traits(ctx: Ctx) -> Traits:
     act = str(ctx.cfg.get("hidden_act", ctx.cfg.get("activation_function", "")))
     gated = act in ("silu", "swiglu", "swish", "gelu_pytorch_tanh", "geglu")
-    bias = ctx.cfg.get("attention_bias")
+    bias = ctx.opt_bool("attention_bias")
     ctx.warnings.append(f"n_params_M: {'gated' if gated else 'plain'} MLP guessed from activation {act!r}")
     if bias is None:
         ctx.warnings.append("n_params_M: attention biases unknown, assumed none")
-    return Traits(gated, bool(bias), bool(bias), bool(ctx.cfg.get("mlp_bias", False)))
+    return Traits(gated, bool(bias), bool(bias), ctx.flag("mlp_bias", False))
 
 
 def _mamba(ctx: Ctx, out: dict, d: int, L: int, V: int, tied: bool) -> dict:
@@ -345,15 +355,19 @@ def _mamba(ctx: Ctx, out: dict, d: int, L: int, V: int, tied: bool) -> dict:
         ctx.notes.append(f"time_step_rank='auto' is ceil(hidden/16) = {tsr} (MambaConfig)")
     tsr = as_int(tsr, field="time_step_rank")
     x = Dims(d=d, L=L, H=0, KV=0, dh=0, V=V, I=0, V_embed=V, tied=tied)
+    inner = ctx.opt_int(("intermediate_size",)) or ctx.int_or("expand", 2) * d
+    n_params = mamba_params(x, state=ctx.int_or("state_size", 16), inner=inner,
+                            conv_kernel=ctx.int_or("conv_kernel", 4), bias=ctx.flag("use_bias", False),
+                            conv_bias=ctx.flag("use_conv_bias", True), time_step_rank=tsr)
     key, mp = ctx.first(CTX_KEYS)
     out.update(
         position_encoding="none", n_heads=0, n_kv_heads=0, d_head=0, rotary_dim=None, rope_theta=None,
         layer_rope_theta=[None] * L, sliding_window=None, layer_window=[None] * L, layer_types=None,
         rope_scaling=None, T_train=None if key is None else as_int(mp, field=key),
         context_length=None if key is None else as_int(mp, field=key), is_moe=False,
-        intermediate_size=as_int(cfg.get("intermediate_size") or 2 * d, field="intermediate_size"),
+        intermediate_size=inner,
         attn_logit_softcapping=None, final_logit_softcapping=None, query_pre_attn_scalar=None, mla=None,
-        alibi=False, multi_query=False, n_params_M=mamba_params(cfg, x, time_step_rank=tsr) / 1e6,
+        alibi=False, multi_query=False, n_params_M=n_params / 1e6,
         n_params_active_M=None,
     )
     ctx.notes.append("Mamba has no attention: no heads, no positional encoding, no attention-decay prediction")
