@@ -110,3 +110,19 @@ def test_config_only_commands_never_import_torch():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+def test_terminal_output_is_a_rich_table(monkeypatch, capsys):
+    import io
+
+    from rich.console import Console
+
+    from attnscope.cli import _common
+
+    buf = io.StringIO()
+    monkeypatch.setattr(_common, "stdout_console",
+                        lambda: Console(file=buf, force_terminal=True, width=160, color_system=None))
+    code, out, _ = _run(["recipe", "X-2", "pythia-70m"], capsys)
+    assert code == 0 and out == ""
+    text = buf.getvalue()
+    assert "audit trail" in text and "┃" in text and "d_horizon" in text

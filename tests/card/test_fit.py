@@ -69,3 +69,10 @@ def test_bad_inputs(archs, kw):
     args = {"context": 128, "batch": 1, "dtype": "bf16", **kw}
     with pytest.raises(DomainError):
         estimate_memory(archs["llama-3-8b"], **args)
+
+
+def test_activation_estimate_formula(archs):
+    a = archs["llama-3-8b"]
+    e = estimate_memory(a, context=2048, batch=3, dtype="fp16")
+    assert e.activation_bytes == 3 * 2048 * (2 * 4096 + 14336) * 2 + 3 * 128256 * 4
+    assert e.total_bytes == e.weights_bytes + e.kv_bytes + e.activation_bytes
