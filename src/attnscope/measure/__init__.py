@@ -7,6 +7,9 @@ numpy and import without torch.
 """
 from __future__ import annotations
 
+import sys
+import types
+
 _LAZY = {
     "measure": ("attnscope.measure.run", "measure"),
     "measure_model": ("attnscope.measure.run", "measure_model"),
@@ -23,3 +26,21 @@ def __getattr__(name: str):
 
 
 __all__ = list(_LAZY)
+
+
+class _CallableModule(types.ModuleType):
+    """``attnscope.measure(...)`` calls :func:`attnscope.measure.run.measure`.
+
+    ``attnscope.measure`` is both this package and the public function: once the
+    package is imported, the attribute ``attnscope.measure`` is the package, so
+    the package forwards calls to the function.
+    """
+
+    def __call__(self, *args, **kwargs):
+        from attnscope.measure.run import measure
+
+        return measure(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule
+
