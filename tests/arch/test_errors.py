@@ -69,7 +69,8 @@ def test_unknown_family_lists_every_guess_and_never_defaults_theta():
     assert s.rope_theta is None and s.layer_rope_theta == [None] * 4
     text = " | ".join(s.warnings)
     for guessed in ("unknown model_type", "rope_theta absent", "num_key_value_heads absent",
-                    "intermediate_size absent", "tie_word_embeddings absent", "gated", "T_train unknown"):
+                    "intermediate_size absent", "tie_word_embeddings absent", "gated", "T_train unknown",
+                    "rotary_dim assumed"):
         assert guessed in text, guessed
     assert s.T_train is None
 
@@ -137,3 +138,11 @@ def test_mutated_published_configs_raise_only_attnscope_errors():
                         assert exc.field is not None and "\n" not in exc.one_line()
                         n_errors += 1
     assert n_errors > 100  # the mutations do hit validation
+
+
+def test_unknown_family_reads_rotary_dim_key():
+    cfg = {"model_type": "codegen", "n_embd": 1024, "n_layer": 2, "n_head": 16, "vocab_size": 100, "rotary_dim": 32,
+           "n_positions": 2048, "n_inner": 4096, "tie_word_embeddings": False}
+    s = parse_config(cfg, name="Salesforce/codegen-350M-mono")
+    assert s.position_encoding == "rope" and s.rotary_dim == 32 and s.rope_theta is None
+    assert any("rope_theta absent" in w for w in s.warnings)

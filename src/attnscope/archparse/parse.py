@@ -233,8 +233,11 @@ def _rope_fields(ctx: Ctx, out: dict, family: str, pe: str, types: list[str] | N
     # rotary dimension
     if mla:
         rotary = mla["qk_rope_head_dim"]
+    elif family in ("gptj", "unknown") and ctx.has("rotary_dim"):
+        rotary = ctx.req_int(("rotary_dim",))
     elif family == "gptj":
-        rotary = ctx.opt_int(("rotary_dim",)) or d_head
+        rotary = d_head
+        ctx.notes.append("rotary_dim absent: GPT-J rotates the full head (GPTJConfig rotary_dim=None)")
     else:
         pf = info.partial_rotary_factor
         if pf is None and t.default_partial is not None:
@@ -243,6 +246,8 @@ def _rope_fields(ctx: Ctx, out: dict, family: str, pe: str, types: list[str] | N
         if pf is not None and not 0 < pf <= 1:
             raise ConfigError("partial rotary factor must be in (0, 1]", field=info.partial_key or "partial_rotary_factor",
                               value=pf)
+        if pf is None and family == "unknown":
+            ctx.warnings.append("rotary_dim assumed = head dim (no partial_rotary_factor or rotary_dim in config)")
         rotary = int(d_head * (1.0 if pf is None else pf))
     out["rotary_dim"] = rotary
     sc = info.scaling.get(FULL)
