@@ -118,3 +118,18 @@ def test_model_without_attention_is_refused():
         with probing(Mamba(), [0], lambda *a: None):
             pass
     assert not is_registered()
+
+
+@pytest.mark.parametrize("family", ["llama", "gpt2", "gemma2"])
+def test_mlp_chunking_is_exact_and_removed_afterwards(family, ids):
+    model = cached_model(family)
+    ref_rows = []
+    ref = probe_forward(model, ids, QUERIES, lambda i, r, z: ref_rows.append(r))
+    got_rows = []
+    out = probe_forward(model, ids, QUERIES, lambda i, r, z: got_rows.append(r), mlp_chunk=7)
+    torch.testing.assert_close(out.logits, ref.logits, atol=1e-5, rtol=0)
+    for a, b in zip(got_rows, ref_rows):
+        torch.testing.assert_close(a, b, atol=1e-6, rtol=0)
+    assert all("forward" not in m.__dict__ for m in model.modules())
+    with pytest.raises(ProtocolError, match="mlp_chunk"):
+        probe_forward(model, ids, QUERIES, lambda *a: None, mlp_chunk=0)

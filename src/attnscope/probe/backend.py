@@ -35,6 +35,7 @@ import torch
 
 from attnscope.errors import ProtocolError, UnsupportedModelError
 from attnscope.probe import families
+from attnscope.probe.chunking import chunked_mlp
 from attnscope.probe.kernels import exact_attention, rows_and_log_z
 
 __all__ = ["BACKEND_NAME", "Reducer", "ProbeState", "probing", "probe_attention_forward"]
@@ -220,6 +221,8 @@ def probing(
     model: torch.nn.Module,
     query_positions: Sequence[int] | torch.Tensor,
     reducer: Reducer,
+    *,
+    mlp_chunk: int | None = None,
 ) -> Iterator[ProbeState]:
     """Run ``model`` with the probe backend; ``reducer`` receives each layer's rows.
 
@@ -233,6 +236,9 @@ def probing(
     reducer : callable
         ``reducer(layer_idx, rows, log_z)`` with rows float32 [B, H, Q, T] (zero on
         invisible keys) and log_z float32 [B, H, Q], called once per layer as it runs.
+    mlp_chunk : int, optional
+        Run every layer MLP over the sequence in chunks of this many tokens (exact;
+        bounds the MLP intermediates at long T, see :mod:`attnscope.probe.chunking`).
 
     Yields
     ------
@@ -273,7 +279,8 @@ def probing(
             cfg._attn_implementation_internal = target
         model.eval()
         token = _ACTIVE.set(state)
-        yield state
+        with chunked_mlp(model, mlp_chunk):
+            yield state
     finally:
         if token is not None:
             _ACTIVE.reset(token)

@@ -36,6 +36,8 @@ def probe_forward(
     input_ids: torch.Tensor | Sequence[int],
     query_positions: Sequence[int] | torch.Tensor,
     reducer: Reducer,
+    *,
+    mlp_chunk: int | None = None,
     **forward_kwargs: Any,
 ) -> Any:
     """One forward pass that streams every layer's attention rows to ``reducer``.
@@ -55,8 +57,12 @@ def probe_forward(
         padding; minus the sink probability for models with learned sinks) and
         are 0 elsewhere; the logits are s = log(rows) + log_z on visible keys.
         The tensors are freshly allocated: the reducer may keep them.
+    mlp_chunk : int, optional
+        Run each layer MLP in sequence chunks of this many tokens (exact; for long T).
     **forward_kwargs
-        Passed to ``model(...)`` (e.g. ``attention_mask``); ``use_cache`` is False.
+        Passed to ``model(...)``, e.g. ``attention_mask``, or ``logits_to_keep=1``
+        (skips the T × vocab logits: 31 GiB for Llama-3 at T = 131072);
+        ``use_cache`` is False.
 
     Returns
     -------
@@ -64,7 +70,7 @@ def probe_forward(
     """
     ids = _as_batch(model, input_ids)
     forward_kwargs.setdefault("use_cache", False)
-    with probing(model, query_positions, reducer) as state, torch.no_grad():
+    with probing(model, query_positions, reducer, mlp_chunk=mlp_chunk) as state, torch.no_grad():
         out = model(input_ids=ids, **forward_kwargs)
     if not state.layers_seen:
         raise UnsupportedModelError("no attention layer reported rows during the forward pass",
