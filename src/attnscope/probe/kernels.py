@@ -69,19 +69,21 @@ def row_logits(
     q = query.index_select(2, query_index).to(torch.float32)  # [B, H, Q, D]
     q = q.reshape(bsz, n_kv, group * n_q, d)  # head h = kv * group + r (repeat_kv order)
     k = key.to(torch.float32).transpose(-1, -2)  # [B', Hkv, D, Tk]
-    s = torch.matmul(q, k).reshape(-1, n_heads, n_q, t_k) * scaling  # [B, H, Q, Tk]
+    s = torch.matmul(q, k).reshape(-1, n_heads, n_q, t_k)  # fresh tensor: in-place below is safe
+    s.mul_(scaling)
     if softcap is not None:
-        s = torch.tanh(s / softcap) * softcap
+        s = torch.tanh(s.div_(softcap)).mul_(softcap)
     if position_bias is not None:
-        s = s + position_bias.index_select(2, query_index).to(torch.float32)
+        s.add_(position_bias.index_select(2, query_index).to(torch.float32))
     if attention_mask is None:
         if causal:
             keys = torch.arange(t_k, device=s.device)
             visible = keys[None, :] <= query_index.to(s.device)[:, None]  # [Q, Tk]
-            s = s.masked_fill(~visible, float("-inf"))
+            s.masked_fill_(~visible, float("-inf"))
     elif attention_mask.dtype == torch.bool:
         visible = attention_mask.index_select(2, query_index.to(attention_mask.device))
-        s = s.masked_fill(~visible.to(s.device), float("-inf"))
+        s = s.masked_fill_(~visible.to(s.device), float("-inf")) if visible.shape[0] == s.shape[0] \
+            else s.masked_fill(~visible.to(s.device), float("-inf"))
     else:
         add = attention_mask.index_select(2, query_index.to(attention_mask.device)).to(torch.float32)
         # an additive mask uses finfo.min for hidden keys: make them exactly invisible
@@ -106,8 +108,9 @@ def normalise(logits: torch.Tensor, sinks: torch.Tensor | None = None) -> tuple[
     else:
         rows = torch.softmax(logits, dim=-1)  # same kernel as the eager reference
         log_z = torch.logsumexp(logits, dim=-1)  # [B, H, Q]
-    finite = torch.isfinite(log_z)[..., None]
-    rows = torch.where(finite, rows, torch.zeros_like(rows))  # fully masked rows: 0, log Z = -inf
+    finite = torch.isfinite(log_z)
+    if not bool(finite.all()):  # fully masked rows (padding): 0, log Z = -inf
+        rows = rows.masked_fill(~finite[..., None], 0.0)
     return rows, log_z
 
 
