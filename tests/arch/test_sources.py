@@ -82,3 +82,36 @@ def test_config_sha256_is_canonical(tmp_path):
     b.write_text(json.dumps(dict(reversed(list(cfg.items())))))
     assert resolve_source(str(a)).config_sha256 == resolve_source(str(b)).config_sha256
     assert load_arch(str(a)).config_sha256 == resolve_source(str(a)).config_sha256
+
+
+def test_hub_branch_uses_hf_hub_download_lazily(tmp_path, monkeypatch):
+    """Online path, with the download stubbed (no network in tests)."""
+    import huggingface_hub
+
+    p = tmp_path / "config.json"
+    p.write_text(json.dumps(_tiny_cfg()))
+    calls = []
+
+    def fake_download(repo_id, filename, revision=None):
+        calls.append((repo_id, filename, revision))
+        return str(p)
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", fake_download)
+    rs = resolve_source("some-org/tiny", revision="abc123")
+    assert rs.kind == "hub" and rs.hf_id == "some-org/tiny" and rs.path is None
+    assert calls == [("some-org/tiny", "config.json", "abc123")]
+    assert load_arch("some-org/tiny").source == "hub:some-org/tiny"
+
+
+def test_hub_failure_is_one_line(monkeypatch):
+    import huggingface_hub
+
+    def boom(repo_id, filename, revision=None):
+        raise OSError("404 Client Error\nRepository Not Found")
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", boom)
+    with pytest.raises(ModelSourceError) as ei:
+        resolve_source("some-org/missing")
+    assert "\n" not in ei.value.one_line() and "Repository Not Found" in ei.value.one_line()
