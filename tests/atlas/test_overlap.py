@@ -53,11 +53,11 @@ def test_heads_sharing_a_write_subspace_are_far_above_null_in_residual_space_onl
 
 def test_independent_random_heads_are_indistinguishable_in_residual_space():
     rng = np.random.default_rng(4)
-    N, H, dh, dm = 800, 4, 16, 64
+    N, H, dh, dm = 400, 4, 16, 64
     z = rng.standard_normal((N, H, dh))
     W = rng.standard_normal((H, dh, dm))
-    pid = np.repeat(np.arange(8), 100)
-    head, resid = analyse_layer(z, pid, W_O=W, k=4, n_boot=40, null_draws=100, dims=False, n_kv_heads=2)
+    pid = np.repeat(np.arange(8), 50)
+    head, resid = analyse_layer(z, pid, W_O=W, k=4, n_boot=30, null_draws=60, dims=False, n_kv_heads=2)
     assert resid.overlap.verdict == "indistinguishable from null"
     assert abs(resid.overlap.excess) < 3 * (resid.overlap.null_q975 - resid.overlap.null_q025)
     assert resid.overlap.intra_group_mean is not None and resid.overlap.inter_group_mean is not None

@@ -1,7 +1,5 @@
 """End to end: the atlas of a tiny random-init model is the null in the residual-write space."""
 import json
-import subprocess
-import sys
 
 import pytest
 
@@ -38,25 +36,32 @@ def test_random_init_heads_are_indistinguishable_from_null(tiny_mha):
         assert any(s.space == "atlas_residual" for s in L.spaces)  # llama has a separate v_proj
 
 
-def test_bad_inputs_are_one_line_errors(tiny_mha):
-    def run(*args):
-        return subprocess.run([sys.executable, "-m", "attnscope", "atlas", tiny_mha, "--corpus", "random", *args],
-                              capture_output=True, text=True)
+def _cli(capsys, *args):
+    from attnscope.cli import main
 
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    return code, capsys.readouterr()
+
+
+def test_bad_inputs_are_one_line_errors(tiny_mha, capsys):
     for args, needle in ((["--layers", "5"], "layers=5"), (["--k", "99"], "k=99"), (["--tokens", "10"], "tokens=10")):
-        proc = run(*args)
-        assert proc.returncode == 2, proc.stderr
-        lines = [line for line in proc.stderr.strip().splitlines() if line.startswith("attnscope: error")]
-        assert len(lines) == 1 and needle in lines[0], proc.stderr
-        assert "Traceback" not in proc.stderr
+        code, cap = _cli(capsys, "atlas", tiny_mha, "--corpus", "random", "--device", "cpu", *args)
+        assert code == 2, cap.err
+        lines = [line for line in cap.err.strip().splitlines() if line.startswith("attnscope: error")]
+        assert len(lines) == 1 and needle in lines[0], cap.err
+        assert "Traceback" not in cap.err
 
 
-def test_cli_writes_json_and_figures(tiny_mha, tmp_path):
+def test_cli_writes_json_and_figures(tiny_mha, tmp_path, capsys):
     out = tmp_path / "atlas.json"
-    proc = subprocess.run([sys.executable, "-m", "attnscope", "atlas", tiny_mha, "--corpus", "random", "--layers", "1",
-                           "--k", "3", "--tokens", "200", "--T", "32", "--n-boot", "20", "--no-dims", "--out", str(out),
-                           "--figures", str(tmp_path / "figs"), "--device", "cpu"], capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
+    code, cap = _cli(capsys, "atlas", tiny_mha, "--corpus", "random", "--layers", "1", "--k", "3", "--tokens", "200",
+                     "--T", "32", "--n-boot", "20", "--no-dims", "--out", str(out), "--figures", str(tmp_path / "figs"),
+                     "--device", "cpu")
+    assert code == 0, cap.err
     data = json.loads(out.read_text())
     assert data["kind"] == "atlas" and data["layers"][0]["layer"] == 1
     ov = data["layers"][0]["spaces"][1]["overlap"]
