@@ -170,11 +170,10 @@ def _mla(ctx: Ctx) -> dict[str, int | None]:
 
 def _intermediate(ctx: Ctx, family: str, d: int) -> int:
     cfg = ctx.cfg
-    if family == "olmo" and ctx.has("mlp_hidden_size"):  # original OLMo: fused SwiGLU width
-        width = ctx.req_int(("mlp_hidden_size",))
+    if family == "olmo" and not ctx.has("intermediate_size") and (ctx.has("mlp_hidden_size") or ctx.has("mlp_ratio")):
+        # original OLMo (hf_olmo): fused MLP width, halved by SwiGLU
+        width = ctx.opt_int(("mlp_hidden_size",)) or ctx.req_int(("mlp_ratio",)) * d
         return width // 2 if str(cfg.get("activation_type", "swiglu")) == "swiglu" else width
-    if family == "olmo" and ctx.has("mlp_ratio") and not ctx.has("intermediate_size"):
-        return as_int(cfg["mlp_ratio"], field="mlp_ratio") * d // 2
     i = ctx.opt_int(I_KEYS)
     if i is not None:
         return i
