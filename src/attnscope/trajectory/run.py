@@ -104,6 +104,9 @@ def _one(source: str, revision: str | None, *, null: bool, seed: int, power: dic
     from attnscope.arch import parse_config, resolve_source
 
     rs = resolve_source(source, revision=revision)
+    if revision is not None and rs.kind != "hub":
+        raise ProtocolError(f"--revision applies to hub ids; {source!r} is a {rs.kind}: pass each local checkpoint "
+                            "folder as its own MODEL instead", field="revision", value=revision)
     label = rs.hf_id or rs.name
     spec = parse_config(rs.config, name=label, source=f"{rs.kind}:{label}")
     layout = layout_for(spec, rs.config)
