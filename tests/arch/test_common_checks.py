@@ -42,3 +42,17 @@ def test_preset_invariants(name):
     assert ArchSpec.model_validate_json(s.model_dump_json()) == s
     with pytest.raises(pydantic.ValidationError):
         s.n_layers = 1  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("name", ["gemma-3-4b-it", "phi-3.5-mini-instruct", "deepseek-v3", "falcon-7b"])
+def test_parse_does_not_mutate_its_input(preset_cfg, name):
+    import copy
+    import json
+
+    from attnscope.arch import parse_config
+
+    cfg = preset_cfg(name)
+    flat = dict(cfg.get("text_config", cfg), model_type="gemma3_text") if name == "gemma-3-4b-it" else cfg
+    before = copy.deepcopy(flat)
+    parse_config(flat, name=name)
+    assert json.dumps(flat, sort_keys=True) == json.dumps(before, sort_keys=True)

@@ -72,6 +72,7 @@ def parse(cfg: Any, *, name: str | None, source: str) -> dict[str, Any]:
             raise ConfigError("expected a string", field=where, value=mt)
     family = FAMILY_OF_MODEL_TYPE.get(model_type) or FAMILY_OF_MODEL_TYPE.get(top_type) or "unknown"
     if family == "gemma3":
+        text = dict(text)  # never mutate the caller's dict
         for k, v in GEMMA3_TEXT_DEFAULTS.items():
             if k in ("rope_theta", "rope_local_base_freq") and text.get("rope_parameters") is not None:
                 continue  # v5 configs carry θ inside rope_parameters
@@ -85,9 +86,8 @@ def parse(cfg: Any, *, name: str | None, source: str) -> dict[str, Any]:
     out: dict[str, Any] = dict(family=family, model_type=str(model_type) if model_type else None,
                                name=str(name or cfg.get("_name_or_path") or model_type or "config"),
                                source=source, config_sha256=sha, is_instruct=bool(_INSTRUCT.search(label)))
-    if not label.strip() or (not name and not cfg.get("_name_or_path") and source == "dict"):
-        if not out["is_instruct"]:
-            warnings.append("is_instruct: no model name to read it from, assumed a base model")
+    if not out["is_instruct"] and not name and not cfg.get("_name_or_path"):
+        warnings.append("is_instruct: no model name to read it from, assumed a base model")
 
     d = ctx.req_int(D_KEYS)
     L = ctx.req_int(L_KEYS)
