@@ -211,11 +211,21 @@ class Rederivation:
     defects: list[str] = field(default_factory=list)
 
 
+def _rounding_tol(name: str, stored: float) -> float:
+    """Tolerance = the field's default, widened to half a unit of the stored value's last decimal."""
+    text = repr(float(stored))
+    if "e" in text or "." not in text:
+        return TOL[name]
+    decimals = len(text.split(".")[1])
+    return max(TOL[name], 0.5 * 10.0 ** (-decimals) * 1.0001) if decimals <= 6 else TOL[name]
+
+
 def _check(name: str, stored, recomputed) -> FieldCheck:
     if stored is None or recomputed is None or not np.isfinite(recomputed):
         return FieldCheck(name, stored, recomputed, None, TOL[name], None)
     diff = abs(float(stored) - float(recomputed))
-    return FieldCheck(name, float(stored), float(recomputed), diff, TOL[name], diff <= TOL[name])
+    tol = _rounding_tol(name, stored)
+    return FieldCheck(name, float(stored), float(recomputed), diff, tol, diff <= tol)
 
 
 def ci_check(distances, A, stored: tuple[float, float] | None, *, d_min: int, n_boot: int = 4000,
