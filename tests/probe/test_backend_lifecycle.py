@@ -133,3 +133,24 @@ def test_mlp_chunking_is_exact_and_removed_afterwards(family, ids):
     assert all("forward" not in m.__dict__ for m in model.modules())
     with pytest.raises(ProtocolError, match="mlp_chunk"):
         probe_forward(model, ids, QUERIES, lambda *a: None, mlp_chunk=0)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16])
+def test_non_finite_attention_is_detected_and_explained(dtype, ids):
+    model = tiny_model("llama", dtype=dtype)
+    with torch.no_grad():
+        model.model.layers[0].self_attn.k_proj.weight[0, 0] = float("nan")
+    expect = "float16 overflows" if dtype == torch.float16 else "NaN/inf"
+    with pytest.raises(ProtocolError, match=expect):
+        attention_rows(model, ids, QUERIES)
+    assert not is_registered()
+
+
+def test_non_finite_is_detected_in_the_eager_fallback_too(ids):
+    model = tiny_model("gptj")
+    with torch.no_grad():
+        model.transformer.h[1].attn.k_proj.weight[0, 0] = float("inf")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(ProtocolError, match="layer 1"):
+            attention_rows(model, ids, QUERIES)

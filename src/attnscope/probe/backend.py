@@ -36,7 +36,7 @@ import torch
 from attnscope.errors import ProtocolError, UnsupportedModelError
 from attnscope.probe import families
 from attnscope.probe.chunking import chunked_mlp
-from attnscope.probe.kernels import exact_attention, rows_and_log_z
+from attnscope.probe.kernels import check_finite, exact_attention, rows_and_log_z
 
 __all__ = ["BACKEND_NAME", "Reducer", "ProbeState", "probing", "probe_attention_forward"]
 
@@ -137,6 +137,7 @@ def probe_attention_forward(
             query, key, idx, attention_mask, scaling=scaling, softcap=softcap, sinks=sink_logits,
             position_bias=position_bias, causal=causal,
         )
+        check_finite(log_z, layer_idx, query.dtype)
         state.layers_seen.append(layer_idx)
         state.reducer(layer_idx, rows, log_z)
     return attn_output, None
@@ -208,6 +209,7 @@ def _eager_hook(state: ProbeState, layer_idx: int):
         weights = output[1]  # [B, H, Tq, Tk] probabilities at the model's precision
         idx = state.index_for(weights.shape[2], weights.device)
         rows = weights.index_select(2, idx).to(torch.float32)
+        check_finite(rows.sum(-1), layer_idx, weights.dtype)
         log_z = torch.full(rows.shape[:-1], float("nan"), dtype=torch.float32, device=rows.device)
         state.layers_seen.append(layer_idx)
         state.reducer(layer_idx, rows, log_z)

@@ -17,7 +17,7 @@ from typing import Any
 import torch
 
 from attnscope.errors import UnsupportedModelError
-from attnscope.probe.kernels import rows_and_log_z
+from attnscope.probe.kernels import check_finite, rows_and_log_z
 
 __all__ = ["falcon_rows_hook"]
 
@@ -44,6 +44,7 @@ def falcon_rows_hook(state: Any, layer_idx: int):
         idx = state.index_for(t, q.device)
         rows, log_z = rows_and_log_z(q, k, idx, mask, scaling=module.head_dim ** -0.5,
                                      causal=bool(getattr(module, "is_causal", True)))
+        check_finite(log_z, layer_idx, q.dtype)
         state.layers_seen.append(layer_idx)
         state.reducer(layer_idx, rows, log_z)
         return output

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["row_logits", "normalise", "rows_and_log_z", "exact_attention"]
+from attnscope.errors import ProtocolError
+
+__all__ = ["row_logits", "normalise", "rows_and_log_z", "exact_attention", "check_finite"]
 
 # Bytes of float32 logits one block of the exact (non-SDPA) path may hold.
 _BLOCK_BYTES = 64 * 2**20
@@ -164,3 +166,20 @@ def exact_attention(
         o = torch.matmul(p, value).reshape(-1, n_heads, n_q, d_v)  # [B, H, q, Dv]
         out[:, start:start + n_q] = o.transpose(1, 2)
     return out
+
+
+def check_finite(log_z: torch.Tensor, layer_idx: int, dtype: torch.dtype) -> None:
+    """Raise :class:`ProtocolError` if log Z (or a row sum) is NaN or +inf.
+
+    That means the forward itself went non-finite, typically fp16 overflow; the
+    message says so and names the layer. (−inf is legitimate: a fully padded row.)
+    """
+    bad = torch.isnan(log_z) | (log_z == float("inf"))
+    if bool(bad.any()):
+        hint = ("float16 overflows easily (max 65504): rerun with --dtype bfloat16 or float32"
+                if dtype == torch.float16 else "the model's weights or inputs contain NaN/inf")
+        raise ProtocolError(
+            f"non-finite attention logits at layer {layer_idx} ({int(bad.sum())} of {bad.numel()} "
+            f"query rows; model dtype {str(dtype).removeprefix('torch.')}): {hint}",
+            field="dtype", value=str(dtype).removeprefix("torch."),
+        )
