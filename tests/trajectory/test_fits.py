@@ -120,3 +120,17 @@ def test_bad_input_raises_with_field(kwargs, field):
     with pytest.raises(ProtocolError) as exc:
         select_form(**kwargs)
     assert exc.value.field == field
+
+
+def test_flat_noise_rarely_selects_the_piecewise_form():
+    """The split is searched, so counting it as one parameter is slightly anti-conservative: bound the damage."""
+    picks = Counter(select_form(L, 1.0 + np.random.default_rng(2000 + s).normal(0, 0.03, L.size)).selected for s in range(50))
+    assert picks["piecewise_exponential"] / 50 <= 0.3, picks
+    assert picks["free_power"] / 50 <= 0.2, picks
+
+
+def test_competitive_forms_listed():
+    sel = select_form(L, 1.0 + np.random.default_rng(5).normal(0, 0.03, L.size))
+    assert sel.selected == sel.competitive[0]
+    score = {k: f.bic for k, f in sel.fits.items()}
+    assert set(sel.competitive) == {k for k in score if score[k] - score[sel.selected] <= 2.0}

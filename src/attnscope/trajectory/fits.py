@@ -85,6 +85,7 @@ class Selection:
     skipped: dict[str, str]
     n_points: int
     notes: list[str] = field(default_factory=list)
+    competitive: list[str] = field(default_factory=list)  # forms within 2 criterion units of the selected one
 
 
 # ----------------------------------------------------------------------------- core least squares
@@ -338,5 +339,9 @@ def select_form(x, y, *, forms: tuple[str, ...] = ALL_FORMS, criterion: Criterio
     notes = []
     if criterion == "aicc" and any(f.aicc is None for f in fits.values()):
         notes.append("AICc undefined (n - k - 1 <= 0) for some forms; AIC used for them")
-    return Selection(criterion, min(score, key=score.get), fits, _weights({k: f.aic for k, f in fits.items()}),
-                     _weights({k: f.bic for k, f in fits.items()}), skipped, n, notes)
+    best = min(score, key=score.get)
+    competitive = sorted((k for k in score if score[k] - score[best] <= 2.0), key=score.get)
+    if len(competitive) > 1:
+        notes.append(f"{', '.join(competitive)} are within 2 {criterion.upper()} units: not clearly distinguishable")
+    return Selection(criterion, best, fits, _weights({k: f.aic for k, f in fits.items()}),
+                     _weights({k: f.bic for k, f in fits.items()}), skipped, n, notes, competitive)

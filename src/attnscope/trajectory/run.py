@@ -173,6 +173,12 @@ def trajectory(models: str | Sequence[str], *, revisions: Sequence[str | None] |
     if len(revs) != len(names):
         raise ProtocolError(f"give one --revision per model ({len(names)}), or several revisions with one model",
                             field="revisions", value=revs)
+    if criterion not in ("bic", "aic", "aicc"):
+        raise ProtocolError("criterion must be bic, aic or aicc", field="criterion", value=criterion)
+    if not 0.0 < level < 1.0:
+        raise ProtocolError("CI level must be in (0, 1)", field="level", value=level)
+    if ci_method == "bootstrap" and n_boot < 20:
+        raise ProtocolError("a bootstrap needs at least 20 replicates", field="n_boot", value=n_boot)
     if ci_method not in ("wald", "bootstrap"):
         raise ProtocolError("ci_method must be wald or bootstrap", field="ci_method", value=ci_method)
     if power_max_iter < 1 or not (power_tol > 0 and math.isfinite(power_tol)):
