@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import attnscope.probe
-from attnscope.errors import ForwardError
+from attnscope.errors import AttnscopeError, ForwardError, ProtocolError
 from attnscope.measure.nulls import VERDICT_FASTER, VERDICT_SAME
 from attnscope.measure.run import measure_model, measure_model_outcome
 from attnscope.records import MeasurementRecord
@@ -102,8 +102,22 @@ def test_nan_in_attention_is_explained():
     model = tiny_llama()
     with torch.no_grad():
         model.model.layers[1].self_attn.k_proj.weight.fill_(float("nan"))
-    with pytest.raises(ForwardError, match=r"NaN/inf in the attention rows of layers \[1\].*prompt 0"):
+    with pytest.raises(AttnscopeError, match=r"non-finite attention.* layer 1.*NaN/inf.*model 'broken', prompt 0"):
         measure_model(model, None, model_id="broken", **FAST)
+
+
+def test_non_finite_rows_reaching_the_reducer_are_explained(monkeypatch):
+    """Second line of defence: rows with NaN that reach the reducer (fp16 hint included)."""
+    def nan_probe(model, input_ids, query_positions, reducer, **kw):
+        T = int(torch.as_tensor(input_ids).shape[-1])
+        for layer in range(2):
+            reducer(layer, torch.full((1, 4, len(query_positions), T), float("nan")), torch.zeros(1, 4, 1))
+
+    monkeypatch.setattr(attnscope.probe, "probe_forward", nan_probe)
+    with pytest.raises(ForwardError, match=r"NaN/inf in the attention rows of layers \[0, 1\].*float16 overflows"):
+        measure_model(tiny_llama().half(), None, model_id="fp16", **FAST)
+    with pytest.raises(ProtocolError, match="loaded in float32"):
+        measure_model(tiny_llama(), None, model_id="fp32", **{**FAST, "dtype": "float16"})
 
 
 def test_failing_forward_aborts_naming_model_and_prompt(monkeypatch):

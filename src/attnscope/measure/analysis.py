@@ -8,6 +8,7 @@ cluster bootstrap over prompts (each replicate recomputes the whole pipeline).
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -86,6 +87,7 @@ class Analysis:
     mle_llr: Estimate | None = None
     mle_gamma_uniform: float | None = None
     mle_n_at_bound: int = 0
+    mle_n_undefined: int = 0
     head_mle_gamma: list[list[Estimate]] | None = None
     n_boot: int = 0
     n_prompts: int = 0
@@ -107,6 +109,14 @@ class _Layout:
     def get(self, vec: np.ndarray, name: str) -> np.ndarray:
         sl, shape = self.slices[name]
         return vec[..., sl].reshape(vec.shape[:-1] + shape)
+
+
+def _pool(x: np.ndarray, *, axis: tuple[int, int]) -> np.ndarray:
+    """Mean over heads, then layers, skipping units whose fit is undefined (no mass in the window,
+    e.g. a sliding-window layer whose window ends before d_min); NaN only if every unit is."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices give NaN, which is the answer
+        return np.nanmean(np.nanmean(x, axis=axis[0]), axis=axis[1])
 
 
 def analyze(stats: PromptStats, *, d_min: int, n_boot: int, seed: int, per_head: bool,
@@ -158,8 +168,8 @@ def analyze(stats: PromptStats, *, d_min: int, n_boot: int, seed: int, per_head:
         if has_mle:
             fit = fit_rows_mle(weighted_mean(w, stats.mean_log_d), weighted_mean(w, stats.mean_d),
                                d_min=stats.window[0], d_max=stats.window[1])
-            lay.get(out, "mle_gamma")[:] = fit.gamma.mean(axis=2).mean(axis=1)
-            lay.get(out, "mle_llr")[:] = fit.llr.mean(axis=2).mean(axis=1)
+            lay.get(out, "mle_gamma")[:] = _pool(fit.gamma, axis=(2, 1))
+            lay.get(out, "mle_llr")[:] = _pool(fit.llr, axis=(2, 1))
             if per_head:
                 lay.get(out, "head_mle")[:] = fit.gamma
         return out
@@ -210,7 +220,8 @@ def _assemble(stats: PromptStats, boot: BootstrapResult, lay: _Layout, *, d_min:
         ul, ud = uniform_window_stats(lo_, hi_)
         res.mle_gamma = _est(boot, lay, "mle_gamma")[()]
         res.mle_llr = _est(boot, lay, "mle_llr")[()]
-        res.mle_lambda = float(fit.lam.mean(axis=1).mean(axis=0))
+        res.mle_lambda = float(_pool(fit.lam, axis=(1, 0)))
+        res.mle_n_undefined = int((~np.isfinite(fit.gamma)).sum())
         res.mle_gamma_uniform = float(fit_rows_mle(np.array(ul), np.array(ud), d_min=lo_, d_max=hi_).gamma)
         res.mle_n_at_bound = int(fit.at_bound.sum())
         if per_head:

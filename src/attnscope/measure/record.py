@@ -153,6 +153,9 @@ def build_record(*, key: str, settings: "MeasureSettings", info: "ModelInfo", re
     warnings = list(info.warnings) + list(notes) + list(pr.warnings)
     if settings.random_init:
         warnings.append("random_init: freshly initialised weights (seeded), not the trained checkpoint")
+    if a.mle_n_undefined:
+        warnings.append(f"MLE: {a.mle_n_undefined} (layer, head) units have no attention mass in the window "
+                        f"[{plan.window[0]}, {plan.window[1]}] and are left out of the pooled MLE gamma")
     if a.mle_n_at_bound:
         warnings.append(f"MLE: {a.mle_n_at_bound} (layer, head) fits hit the gamma search bound")
     return MeasurementRecord(

@@ -13,7 +13,7 @@ from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
-from attnscope.errors import AttnscopeError, ForwardError, UnsupportedModelError
+from attnscope.errors import AttnscopeError, ForwardError, ProtocolError, UnsupportedModelError
 from attnscope.io import append_jsonl, content_key, read_jsonl
 from attnscope.measure.analysis import Analysis, PromptStats, analyze
 from attnscope.measure.corpora import Prompts, build_prompts
@@ -93,6 +93,11 @@ def resolve_plan(settings: MeasureSettings, info: ModelInfo) -> tuple[MeasureSet
     plan = make_plan(settings.protocol, T=T, distances=ds, d_min=settings.d_min, n_queries=settings.queries,
                      context_length=int(ctx) if ctx else None,
                      absolute_positions=arch.get("position_encoding") == "absolute")
+    windows = sorted({w for w in (arch.get("layer_window") or []) if w is not None and w <= plan.distances[-1]})
+    if windows:
+        notes.append(f"sliding-window layers (window {windows} tokens) give A(d) = 0 beyond their window; those "
+                     f"points drop out of their per-layer fits, and the model-level curve and the uniform null "
+                     f"(full causal attention) mix windowed and global layers")
     return replace(settings, T=T, distances=tuple(plan.distances)), plan, notes + plan.notes
 
 
@@ -135,8 +140,8 @@ def _forward_loop(model, prompts: Prompts, plan: ProtocolPlan, *, model_id: str,
             try:
                 probe_forward(model, torch.as_tensor(prompts.ids[p, :fw.length]), list(fw.query_positions), reducer)
                 red = reducer.result()
-            except AttnscopeError:
-                raise
+            except AttnscopeError as exc:  # e.g. the probe's non-finite check: same class, with the context
+                raise type(exc)(f"{exc.message} (on {where})", field=exc.field, value=exc.value) from exc
             except Exception as exc:  # abort, naming what failed; never skip a prompt
                 raise ForwardError(f"forward failed on {where}: {type(exc).__name__}: {exc}",
                                    field="prompt", value=p) from exc
@@ -189,7 +194,11 @@ class Outcome:
 def measure_model(model, tokenizer, *, model_id: str, config: Optional[dict[str, Any]] = None,
                   out: Optional[str | Path] = None, progress: Optional[Progress] = None,
                   **kwargs: Any) -> MeasurementRecord:
-    """Measure an already loaded model (e.g. built in-process); same keywords as :func:`measure`."""
+    """Measure an already loaded model (e.g. built in-process); same keywords as :func:`measure`.
+
+    ``dtype`` defaults to the model's parameter dtype (a different one is an error: the record
+    must say what ran). ``config`` defaults to ``model.config.to_dict()``.
+    """
     return measure_model_outcome(model, tokenizer, model_id=model_id, config=config, out=out, progress=progress,
                                  **kwargs).record
 
@@ -200,6 +209,10 @@ def measure_model_outcome(model, tokenizer, *, model_id: str, config: Optional[d
     """:func:`measure_model`, also saying whether the record was resumed."""
     from attnscope.archparse.parse import config_sha256
 
+    actual = str(next(model.parameters()).dtype).removeprefix("torch.")
+    if kwargs.setdefault("dtype", actual) != actual:
+        raise ProtocolError(f"the model is loaded in {actual}; convert it or pass dtype={actual!r}",
+                            field="dtype", value=kwargs["dtype"])
     settings = make_settings(**kwargs)
     cfg = config if config is not None else model.config.to_dict()
     info = ModelInfo(model_id, cfg, config_sha256(cfg), source="in-process")
