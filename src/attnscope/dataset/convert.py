@@ -86,11 +86,25 @@ def default_arch_loader(warnings: list[str]) -> ArchLoader:
     return load
 
 
+def finite_json(obj: Any) -> Any:
+    """Replace NaN/inf (bare NaN appears in the published files) by None, recursively: strict JSON out."""
+    import math
+
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: finite_json(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [finite_json(v) for v in obj]
+    return obj
+
+
 def _provenance(relpath: str, sha: str, published: dict[str, Any], **extra) -> Provenance:
     from attnscope import __version__
 
     return Provenance(attnscope=__version__, source=f"tafagent:data/{relpath}",
-                      extra={"published": published, "file_sha256": sha, "license": LICENSE_NOTE, **extra})
+                      extra=finite_json({"published": published, "file_sha256": sha, "license": LICENSE_NOTE,
+                                         "non_finite_values": "NaN/inf in the source are stored as null", **extra}))
 
 
 def _theta_flags(file_theta, arch: Optional[dict]) -> list[str]:

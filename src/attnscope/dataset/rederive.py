@@ -245,8 +245,10 @@ def ci_check(distances, A, stored: tuple[float, float] | None, *, d_min: int, n_
     if stored is None:
         return CICheck(method, None, rec, None, tol, None, "no stored CI")
     q = (float(np.mean(g <= stored[0])), float(np.mean(g <= stored[1])))
-    ok = abs(q[0] - 0.025) <= tol and abs(q[1] - 0.975) <= tol
-    note = "" if ok else "stored CI not reproducible by the point bootstrap"
+    inside = all(g.min() - 1e-9 <= v <= g.max() + 1e-9 for v in stored)
+    ok = abs(q[0] - 0.025) <= tol and abs(q[1] - 0.975) <= tol and inside
+    note = "" if ok else ("stored CI outside the range of every resample" if not inside
+                          else "stored CI not reproducible by the point bootstrap")
     return CICheck(method, (float(stored[0]), float(stored[1])), rec, q, tol, ok, note)
 
 
