@@ -89,3 +89,23 @@ def test_revision_on_a_local_folder_is_refused(tmp_path, tiny_llama_dir, capsys)
     code, _, err = _run(["trajectory", str(tiny_llama_dir), "--revision", "step100", "--out", str(tmp_path / "t.json"),
                          "--no-null"], capsys)
     assert code == 2 and err.count("\n") == 1 and "revision" in err
+
+
+def test_hub_revisions_download_safetensors_per_revision(monkeypatch, tiny_llama_dir):
+    """Hub ids: the config comes from arch.resolve_source, the weights from snapshot_download at each revision."""
+    import huggingface_hub
+
+    import attnscope.arch as arch
+    from attnscope.archparse.sources import ResolvedSource
+    from attnscope.trajectory import trajectory
+
+    cfg = json.loads((tiny_llama_dir / "config.json").read_text())
+    calls = []
+    monkeypatch.setattr(arch, "resolve_source", lambda s, revision=None: ResolvedSource(s, "hub", cfg, None, "0" * 64, hf_id=s))
+    monkeypatch.setattr(huggingface_hub, "snapshot_download",
+                        lambda repo, revision=None, allow_patterns=None: calls.append((repo, revision, tuple(allow_patterns))) or str(tiny_llama_dir))
+    res = trajectory("org/tiny", revisions=["step1", "step2"], null=False)
+    assert [m.label for m in res.models] == ["org/tiny@step1", "org/tiny@step2"]
+    assert [c[:2] for c in calls] == [("org/tiny", "step1"), ("org/tiny", "step2")]
+    assert all("*.safetensors" in c[2] for c in calls)
+    assert res.warnings and "no random-init null" in res.warnings[0]

@@ -93,3 +93,11 @@ def test_no_schedule_where_weights_do_not_set_a_single_logit_scale(family, reaso
     scheds, _ = temperature_schedules(ext, layout)
     assert not any(s.applicable for s in scheds)
     assert any(reason in s.note for s in scheds)
+
+
+def test_gpt2_inverse_layer_scaling_enters_the_projection_gain():
+    base = dict(TINY_CONFIGS["gpt2"], n_layer=3)
+    _, _, plain = _run(base, seed=5)
+    _, layout, scaled = _run(dict(base, scale_attn_by_inverse_layer_idx=True), seed=5)
+    np.testing.assert_allclose(scaled.qk_proj_logit_gain, np.array(plain.qk_proj_logit_gain) / np.arange(1, 4), rtol=1e-6)
+    assert any("inverse_layer_idx" in n for n in layout.notes)

@@ -193,7 +193,8 @@ def extract(source: TensorSource, layout: Layout, *, seed: int = 0, max_iter: in
             qk_norm_gain.append(_qk_norm_gain(gains["q_norm"], gains["k_norm"], layout,
                                               (prefix.format(i=i) + "q_norm", prefix.format(i=i) + "k_norm")))
         if "q" in sigmas and "k" in sigmas:
-            qk_proj_gain.append(sigmas["q"] * sigmas["k"] / math.sqrt(layout.d_head))
+            layer_factor = 1.0 / (i + 1) if layout.inverse_layer_logit_scale else 1.0
+            qk_proj_gain.append(sigmas["q"] * sigmas["k"] / math.sqrt(layout.d_head) * layer_factor)
     cache = None
     rows = {}
     for row in layout.rows:

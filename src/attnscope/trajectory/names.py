@@ -82,6 +82,7 @@ class Layout:
     n_kv_heads: int = 0
     absent: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
+    inverse_layer_logit_scale: bool = False  # GPT-2 scale_attn_by_inverse_layer_idx: logits / (L + 1)
 
 
 LLAMA_PREFIXES = ("model.layers.{i}.", "model.language_model.layers.{i}.", "language_model.model.layers.{i}.")
@@ -188,9 +189,12 @@ def _gpt2(spec: ArchLike, cfg: dict[str, Any]) -> dict[str, Any]:
     rows = [_norm("input_ln", "ln_1.weight"), _norm("post_attn_ln", "ln_2.weight")]
     rows += [RowSpec(n, "proj", "attn.c_attn.weight", "cols", j, (d, d, d), in_axis=0) for j, n in enumerate("qkv")]
     rows += [RowSpec(n, "proj", t, in_axis=0) for n, t in (("o", "attn.c_proj.weight"), ("up", "mlp.c_fc.weight"), ("down", "mlp.c_proj.weight"))]
+    inv = bool(cfg.get("scale_attn_by_inverse_layer_idx", False))
+    notes = ["GPT-2 Conv1D weights are stored [in, out]; Frobenius and spectral norms do not depend on it"]
+    if inv:
+        notes.append("scale_attn_by_inverse_layer_idx: logits are divided by (L + 1); included in the qk_proj logit gain")
     return dict(prefixes=("transformer.h.{i}.", "h.{i}."), rows=rows, norm_type="layernorm", gain_convention="w",
-                absent=["gate: the MLP is c_fc -> GELU -> c_proj (no gate)"],
-                notes=["GPT-2 Conv1D weights are stored [in, out]; Frobenius and spectral norms do not depend on it"])
+                absent=["gate: the MLP is c_fc -> GELU -> c_proj (no gate)"], notes=notes, inverse_layer_logit_scale=inv)
 
 
 def _gptj(spec: ArchLike, cfg: dict[str, Any]) -> dict[str, Any]:
