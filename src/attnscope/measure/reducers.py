@@ -74,10 +74,10 @@ class DecayReducer:
             valid = (keys >= 0) & (keys != self.sink)
             self._cache = {"keys": keys.clamp(min=0), "valid": valid.to(torch.float64)}
             if self.window is not None:
-                grid = torch.arange(self.window[0], self.window[1] + 1, device=device)
-                self._cache["win_keys"] = i - grid[None, :]  # (Q, n_win), >= 0 by construction
-                self._cache["log_grid"] = grid.to(torch.float64).log()
-                self._cache["grid"] = grid.to(torch.float64)
+                # keys j = i - d_max .. i - d_min ascending, i.e. d descending
+                grid = torch.arange(self.window[1], self.window[0] - 1, -1, device=device, dtype=torch.float64)
+                self._cache["log_grid"] = grid.log()
+                self._cache["grid"] = grid
         return self._cache
 
     @torch.no_grad()
@@ -99,10 +99,16 @@ class DecayReducer:
             "entropy": -torch.special.xlogy(rows, rows).sum(-1).mean(1),
         }
         if self.window is not None:
-            pw = rows.gather(-1, c["win_keys"].expand(H, -1, -1)).double()  # (H, Q, n_win): p at d = d_min..d_max
-            mass = pw.sum(-1)
-            out["mean_log_d"] = ((pw * c["log_grid"]).sum(-1) / mass).mean(1)
-            out["mean_d"] = ((pw * c["grid"]).sum(-1) / mass).mean(1)
+            lo, hi = self.window
+            mld = torch.empty(H, Q, dtype=torch.float64, device=rows.device)
+            md = torch.empty_like(mld)
+            for k, i in enumerate(self.query_positions):  # a view per query: O(H * n_win) extra memory
+                seg = rows[:, k, i - hi:i - lo + 1].double()  # (H, n_win)
+                mass = seg.sum(-1)
+                mld[:, k] = (seg @ c["log_grid"]) / mass
+                md[:, k] = (seg @ c["grid"]) / mass
+            out["mean_log_d"] = mld.mean(1)
+            out["mean_d"] = md.mean(1)
         self._out[int(layer_idx)] = {k: v.detach().to("cpu", torch.float64) for k, v in out.items()}
 
     def result(self) -> ReducedPrompt:
