@@ -75,7 +75,7 @@ def render_markdown(sc: dict[str, Any], rederivation: dict[str, Any] | None = No
                 "(the method the files used) at the expected Monte-Carlo precision.", ""]
         for item in r.get("mismatches", []):
             out.append(f"- {item}")
-        out += ["", "Defects flagged at conversion (counts): "
+        out += ["", "Quality flags set at conversion (number of flags; defects and informational flags): "
                 + ", ".join(f"{k}: {v}" for k, v in sorted(r.get("defect_counts", {}).items())), ""]
     if figures:
         out += ["## Figures", ""] + [f"![{f}](figures/{f})" for f in figures] + [""]
