@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from attnscope.errors import ProtocolError, UnsupportedModelError
-from attnscope.probe import attention_rows, probe_forward, probing
+from attnscope.probe import attention_rows, probe_forward, probing, rows_and_log_partition
 from attnscope.probe.backend import BACKEND_NAME, is_registered
 from conftest import QUERIES, T, cached_model, tiny_model
 
@@ -49,15 +49,33 @@ def test_registered_only_inside_and_nested_blocks(ids):
     assert model.config._attn_implementation == "sdpa"
 
 
-def test_fallback_family_warns_by_name(ids):
-    model = cached_model("gptj")
+@pytest.mark.parametrize("family", ["gpt_neo", "codegen", "bloom"])
+def test_eager_families_warn_by_name(family, ids):
+    model = cached_model(family)
     got = []
-    with pytest.warns(UserWarning, match="gptj"):
-        with probing(model, [3], lambda i, r, z: got.append(i)) as state:
+    with pytest.warns(UserWarning, match=family):
+        with probing(model, [3], lambda i, r, z: got.append((i, z))) as state:
             with torch.no_grad():
                 model(ids, use_cache=False)
-    assert state.fallback_eager and "gptj" in state.warnings[0]
-    assert sorted(got) == [0, 1]
+    assert family in state.warnings[0]
+    assert sorted(i for i, _ in got) == [0, 1]
+    # generic eager fallback reads probabilities only; BLOOM's reader recomputes log Z
+    assert state.fallback_eager == (family != "bloom")
+    assert all(torch.isnan(z).all() for _, z in got) == state.fallback_eager
+
+
+@pytest.mark.parametrize("family", ["gptj", "falcon"])
+def test_dedicated_readers_do_not_warn_and_give_log_z(family, ids):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        _, log_z = rows_and_log_partition(cached_model(family), ids, QUERIES)
+    assert torch.isfinite(log_z).all()
+
+
+def test_gptj_override_is_removed_afterwards(ids):
+    model = cached_model("gptj")
+    attention_rows(model, ids, [4])
+    assert all("_attn" not in m.__dict__ for m in model.modules())
 
 
 def test_interface_family_does_not_warn(ids):
@@ -146,10 +164,13 @@ def test_non_finite_attention_is_detected_and_explained(dtype, ids):
     assert not is_registered()
 
 
-def test_non_finite_is_detected_in_the_eager_fallback_too(ids):
-    model = tiny_model("gptj")
+@pytest.mark.parametrize("family", ["gptj", "gpt_neo"])
+def test_non_finite_is_detected_in_bypassing_families_too(family, ids):
+    model = tiny_model(family)
     with torch.no_grad():
-        model.transformer.h[1].attn.k_proj.weight[0, 0] = float("inf")
+        attn = model.transformer.h[1].attn
+        k_proj = attn.k_proj if family == "gptj" else attn.attention.k_proj
+        k_proj.weight[0, 0] = float("inf") if family == "gptj" else float("nan")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with pytest.raises(ProtocolError, match="layer 1"):

@@ -46,6 +46,10 @@ FAMILY_CONFIGS: dict[str, tuple[str, dict]] = {
     "falcon_alibi": ("falcon", dict(hidden_size=64, num_attention_heads=4, alibi=True,
                                     multi_query=False)),
     "bloom": ("bloom", dict(hidden_size=64, n_head=4)),
+    # bypassing families without a dedicated reader: generic eager fallback (log Z = NaN)
+    "gpt_neo": ("gpt_neo", dict(hidden_size=64, num_heads=4, num_layers=2, window_size=8,
+                                attention_types=[[["global", "local"], 1]])),
+    "codegen": ("codegen", dict(n_embd=64, n_head=4, n_layer=2, rotary_dim=8, n_positions=128, n_ctx=128)),
     "gpt2": ("gpt2", dict(n_embd=64, n_head=4, n_positions=128)),
     "starcoder2": ("starcoder2", dict(hidden_size=64, intermediate_size=96, num_attention_heads=4,
                                       num_key_value_heads=2, sliding_window=8)),
@@ -69,10 +73,12 @@ def tiny_model(family: str, *, seed: int = 0, dtype: torch.dtype = torch.float32
 
     model_type, overrides = FAMILY_CONFIGS[family]
     kw = dict(vocab_size=VOCAB, num_hidden_layers=2, initializer_range=INIT, max_position_embeddings=128)
-    if model_type in ("gpt2", "gptj", "bloom"):
+    if model_type in ("gpt2", "gptj", "bloom", "codegen"):
         kw.pop("num_hidden_layers")
         kw.pop("max_position_embeddings")
         kw["n_layer"] = 2
+    if model_type == "gpt_neo":
+        kw.pop("num_hidden_layers")
     kw.update(overrides)
     config = AutoConfig.for_model(model_type, **kw)
     torch.manual_seed(seed)

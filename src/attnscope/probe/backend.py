@@ -251,44 +251,59 @@ def probing(
         raise UnsupportedModelError("this model has no attention layers to probe",
                                     field="model_type", value=families.family_of(model))
     pos = _validate_positions(query_positions)
-    fallback = families.fallback_warning(model) is not None
+    reader = families.reader_for(model)
+    message = families.fallback_warning(model)
     state = ProbeState(query_positions=pos, reducer=reducer, family=families.family_of(model),
-                       fallback_eager=fallback)
+                       fallback_eager=message is not None and reader is None)
     modules = families.attention_modules(model)
     state.module_index = {id(m): i for i, m in modules}
+    if (reader is not None or state.fallback_eager) and not modules:
+        raise UnsupportedModelError("no attention modules found to read", field="model_type", value=state.family)
     configs = _all_configs(model)
     saved = [(cfg, cfg.__dict__.get("_attn_implementation_internal")) for cfg in configs]
     was_training = model.training
-    hooks: list = []
     token = None
     _register()
     try:
-        target = "eager" if fallback else BACKEND_NAME
-        if state.family == "falcon":  # keeps SDPA; rows recomputed from q, k (see probe/falcon.py)
-            from attnscope.probe.falcon import falcon_rows_hook
+        with contextlib.ExitStack() as stack:
+            if message is not None:
+                state.warnings.append(message)
+                warnings.warn(message, UserWarning, stacklevel=3)
+            target = BACKEND_NAME
+            if reader == "falcon":  # keeps SDPA; rows recomputed from q, k (probe/falcon.py)
+                from attnscope.probe.falcon import falcon_rows_hook
 
-            target = "sdpa"
-            hooks = [m.register_forward_hook(falcon_rows_hook(state, i), with_kwargs=True) for i, m in modules]
-        elif fallback:
-            message = families.fallback_warning(model)
-            state.warnings.append(message)
-            warnings.warn(message, UserWarning, stacklevel=3)
-            if not modules:
-                raise UnsupportedModelError("no attention modules found to hook",
-                                            field="model_type", value=state.family)
-            hooks = [m.register_forward_hook(_eager_hook(state, i)) for i, m in modules]
-        for cfg in configs:
-            cfg._attn_implementation_internal = target
-        model.eval()
-        token = _ACTIVE.set(state)
-        with chunked_mlp(model, mlp_chunk):
+                target = "sdpa"
+                _hook_all(stack, modules, lambda i: falcon_rows_hook(state, i), with_kwargs=True)
+            elif reader == "gptj":  # _attn replaced by the exact blockwise kernel (probe/gptj.py)
+                from attnscope.probe.gptj import gptj_attention_override
+
+                stack.enter_context(gptj_attention_override(state, modules))
+            elif reader == "bloom":  # eager layers; rows and log Z recomputed (probe/bloom.py)
+                from attnscope.probe.bloom import bloom_rows_hook
+
+                target = "eager"
+                _hook_all(stack, modules, lambda i: bloom_rows_hook(state, i), with_kwargs=True)
+            elif state.fallback_eager:
+                target = "eager"
+                _hook_all(stack, modules, lambda i: _eager_hook(state, i), with_kwargs=False)
+            for cfg in configs:
+                cfg._attn_implementation_internal = target
+            model.eval()
+            token = _ACTIVE.set(state)
+            stack.enter_context(chunked_mlp(model, mlp_chunk))
             yield state
     finally:
         if token is not None:
             _ACTIVE.reset(token)
-        for h in hooks:
-            h.remove()
         for cfg, previous in saved:
             cfg._attn_implementation_internal = previous
         model.train(was_training)
         _unregister()
+
+
+def _hook_all(stack: contextlib.ExitStack, modules, make, *, with_kwargs: bool) -> None:
+    """Register ``make(layer_idx)`` as a forward hook on every attention module (removed on exit)."""
+    for layer_idx, module in modules:
+        handle = module.register_forward_hook(make(layer_idx), with_kwargs=with_kwargs)
+        stack.callback(handle.remove)

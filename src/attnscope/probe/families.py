@@ -5,9 +5,9 @@ Most decoder families in transformers 5 call
 from their attention module, so a registered backend sees every layer. A few
 older families compute attention inline in their own module (GPT-J, Falcon,
 BLOOM, CodeGen, GPT-Neo, MPT in transformers 5.23): a registered backend is
-never called for them. Falcon has a dedicated reader (:mod:`attnscope.probe.falcon`:
-its eager ALiBi path is inconsistent with its SDPA path). For the others the probe
-switches the model to eager attention
+never called for them. Falcon, GPT-J and BLOOM have dedicated readers
+(:mod:`attnscope.probe.falcon`, :mod:`~attnscope.probe.gptj`, :mod:`~attnscope.probe.bloom`).
+For the others the probe switches the model to eager attention
 and reads the requested query rows from each attention module's returned
 weights with a forward hook (see :mod:`attnscope.probe.backend`), with a warning
 naming the family: their per-layer cost is the eager O(H·T²) transient, and
@@ -24,6 +24,7 @@ __all__ = [
     "bypasses_interface",
     "fallback_warning",
     "DEDICATED_READERS",
+    "reader_for",
     "attention_modules",
 ]
 
@@ -55,18 +56,37 @@ def bypasses_interface(model: torch.nn.Module) -> bool:
     return not bool(can_set())
 
 
-#: bypassing families read by a dedicated hook instead of eager weights.
-DEDICATED_READERS = frozenset({"falcon"})
+#: bypassing families with a dedicated reader: family -> module in attnscope.probe.
+DEDICATED_READERS = {"falcon": "falcon", "gptj": "gptj", "bloom": "bloom"}
+
+
+def reader_for(model: torch.nn.Module) -> str | None:
+    """The dedicated reader of a bypassing family ("falcon", "gptj", "bloom"), else None."""
+    family = family_of(model)
+    return DEDICATED_READERS.get(family) if bypasses_interface(model) else None
 
 
 def fallback_warning(model: torch.nn.Module) -> str | None:
-    """The warning text for a family that falls back to eager attention, else None."""
-    if not bypasses_interface(model) or family_of(model) in DEDICATED_READERS:
+    """The warning for a family whose layers the probe cannot run through SDPA, else None.
+
+    Falcon (SDPA kept) and GPT-J (its ``_attn`` replaced by the exact blockwise
+    kernel) need none; BLOOM keeps its eager O(H·T²) layers; any other bypassing
+    family falls back to eager attention and reads probabilities (log Z = NaN).
+    """
+    if not bypasses_interface(model):
         return None
+    family, cls = family_of(model), type(model).__name__
+    reader = reader_for(model)
+    if reader in ("falcon", "gptj"):
+        return None
+    if reader == "bloom":
+        return (f"model family {family!r} ({cls}) computes attention eagerly inside its own module "
+                "(it bypasses transformers' AttentionInterface): O(H*T^2) memory per layer while it runs; "
+                "rows and log Z are read by a dedicated hook")
     return (
-        f"model family {family_of(model)!r} ({type(model).__name__}) bypasses transformers' "
-        "AttentionInterface: its layers fall back to eager attention (O(H*T^2) memory per layer "
-        "while it runs, rows at the model's precision, log Z unavailable -> NaN)"
+        f"model family {family!r} ({cls}) bypasses transformers' AttentionInterface: its layers fall back "
+        "to eager attention (O(H*T^2) memory per layer while it runs, rows at the model's precision, "
+        "log Z unavailable -> NaN)"
     )
 
 

@@ -55,7 +55,8 @@ def row_logits(
         Gemma-2 soft-capping: s -> softcap · tanh(s / softcap), applied after
         scaling and before the mask (as in the eager reference).
     position_bias : Tensor or None
-        Additive per-head bias [B, H, Tq, Tk] (added before the mask).
+        Additive per-head bias [B, H, Tq, Tk], or [B, H, 1, Tk] for a per-key bias
+        such as ALiBi (added after scaling, before the mask).
     causal : bool
         Only used when ``attention_mask`` is None.
 
@@ -75,8 +76,9 @@ def row_logits(
     s.mul_(scaling)
     if softcap is not None:
         s = torch.tanh(s.div_(softcap)).mul_(softcap)
-    if position_bias is not None:
-        s.add_(position_bias.index_select(2, query_index).to(torch.float32))
+    if position_bias is not None:  # [B, H, Tq or 1, Tk]
+        bias = position_bias if position_bias.shape[2] == 1 else position_bias.index_select(2, query_index)
+        s.add_(bias.to(torch.float32))
     if attention_mask is None:
         if causal:
             keys = torch.arange(t_k, device=s.device)
