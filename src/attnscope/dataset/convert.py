@@ -27,7 +27,7 @@ from typing import Any, Callable, Optional
 from attnscope.errors import RecordError
 from attnscope.io import content_key
 from attnscope.records import (
-    Curve, Measurement, MeasurementRecord, NullBaseline, OLSFit, Predictions, Provenance, UnitGamma,
+    Curve, Measurement, MeasurementRecord, NullBaseline, OLSFit, Predictions, Provenance,
 )
 
 LICENSE_NOTE = ("karlesmarin/tafagent data/ (Apache-2.0, Copyright 2026 Carles Marin); "
@@ -219,34 +219,6 @@ def e4_record(raw: dict, relpath: str, sha: str, corpus_label: str, arch_loader:
     )
 
 
-def layerwise_record(raw: dict, relpath: str, sha: str, arch_loader: ArchLoader) -> MeasurementRecord:
-    """Per-layer gamma file (corpus not recorded) -> MeasurementRecord with ``per_layer``."""
-    import math
-
-    arch = arch_loader(raw["model"])
-    per_layer = []
-    for layer, v in sorted(raw["layer_gamma"].items(), key=lambda kv: int(kv[0])):
-        g = v.get("gamma")
-        ok = g is not None and math.isfinite(g) and v.get("n_points", 0) >= 2
-        per_layer.append(UnitGamma(layer=int(layer), gamma=g if ok else None, R2=v.get("R2") if ok else None))
-    curves = {str(k): {str(d): (a if a is not None and math.isfinite(a) else None) for d, a in v.items()}
-              for k, v in raw["per_layer_agg"].items()}
-    ds = [int(d) for d in raw["distances"]]
-    meas = Measurement(
-        gamma=None, ci_method="none: per-layer gammas only (no CI published)", method="ols_loglog per layer",
-        protocol="taf-e4", T_eval=max(ds) + 50, corpus="unrecorded", corpus_original_label=None,
-        n_prompts_per_distance=int(raw.get("n_prompts", 0)), seeds=[int(s) for s in raw.get("seeds", [])],
-        distances=ds, precision="unrecorded", per_layer=per_layer,
-    )
-    published = {k: v for k, v in raw.items() if k not in ("per_layer_agg",)}
-    q = ["layerwise", "corpus_unrecorded"] + _theta_flags(raw.get("theta"), arch)
-    if any(u.gamma is None for u in per_layer):
-        q.append("layers_without_fit")
-    key = content_key({"source": "tafagent", "file": relpath, "kind": "measurement", "sha256": sha})
-    return MeasurementRecord(key=key, model_id=raw["model"], arch=arch, measurement=meas, quality=sorted(set(q)),
-                             provenance=_provenance(relpath, sha, published, per_layer_curves=curves))
-
-
 def load_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -344,7 +316,7 @@ def convert_tafagent(src: str | Path, *, arch_loader: ArchLoader | None = None) 
     for p in e4:
         raw, name = raws[p], p.name
         if name.endswith("_layerwise.json"):
-            rec = layerwise_record(raw, rel[p], sha[p], load_arch_)
+            rec = co.layerwise_record(raw, rel[p], sha[p], load_arch_)
             conv.measurements.append(rec)
             mark(p, "converted", "per-layer gammas (quality: layerwise)", [rec.key])
             continue

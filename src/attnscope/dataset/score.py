@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from attnscope.dataset import stats as st
-from attnscope.dataset.panel import Row, panel_rows, text_random_pairs
+from attnscope.dataset.panel import Row, text_random_pairs
 
 PADE_CLAIM_MEDIAN_REL_ERR = 0.043  # "median MAE 4.3 %" (TAF paper §3.3 / issue 5); relative |obs - pred| / obs
 POWER_CLAIM = (54, 56)  # "power law beats exponential 54/56"
