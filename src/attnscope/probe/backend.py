@@ -15,8 +15,10 @@ and padding masks). The backend
    before the next layer runs.
 
 Families whose HF code bypasses the interface (see :mod:`attnscope.probe.families`)
-are switched to eager attention and read through forward hooks on their
-attention modules, with a warning naming the family.
+are read by dedicated readers (Falcon: SDPA kept, rows recomputed in a hook;
+GPT-J: its ``_attn`` replaced by the exact blockwise kernel; BLOOM: eager layers,
+rows recomputed in a hook) or, for any other such family, switched to eager
+attention and read from the returned weights, with a warning naming the family.
 
 Nothing is patched at import. On exit (also on exception) the previous
 attention implementation of every config in the model, the training mode and
