@@ -319,7 +319,7 @@ def select_form(x, y, *, forms: tuple[str, ...] = ALL_FORMS, criterion: Criterio
     if not 0.0 < level < 1.0:
         raise ProtocolError("CI level must be in (0, 1)", field="level", value=level)
     n = len(y)
-    if n > 0 and np.ptp(y) == 0.0:
+    if n >= min(N_MEAN_PARAMS[f] for f in forms) + 2 and np.ptp(y) == 0.0:
         return Selection(criterion, None, {}, {}, {}, {f: "constant trajectory" for f in forms}, n,
                          ["constant trajectory (e.g. untrained unit gains): nothing to fit"])
     fits, skipped = {}, {}
