@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import math
 
 import numpy as np
@@ -148,3 +149,21 @@ def test_wilson_interval_properties():
     assert 0 < lo < 54 / 56 < hi <= 1
     lo, hi = wilson(10, 20)
     assert lo + hi == pytest.approx(1.0)
+
+
+def test_head_mixture_and_training(scorecard_json):
+    from attnscope.dataset.load import panel_dir
+
+    fields = [json.loads(x) for x in (panel_dir() / "gamma_fields.jsonl").read_text().splitlines()]
+    diffs = []
+    for f in fields:
+        g = [v for row in f["gamma"] for v in row if v is not None]
+        diffs.append(np.mean(g) - f["gamma_global_fit"])
+    hm = scorecard_json["head_mixture"]
+    assert hm["n"] == len(fields) and hm["estimates"]["mean_difference"] == pytest.approx(np.mean(diffs))
+    traj = [json.loads(x) for x in (panel_dir() / "training_trajectories.jsonl").read_text().splitlines()]
+    g = [c["gamma"] for c in traj[0]["checkpoints"] if c["gamma"] is not None]
+    tr = scorecard_json["training"]
+    assert tr["n"] == len(g) == 9
+    assert tr["estimates"]["gamma_range"] == pytest.approx(max(g) - min(g))
+    assert tr["estimates"]["gamma_pade"] == pytest.approx(pade(10000, 2050))

@@ -34,6 +34,8 @@ SECTIONS = [
     ("base_vs_instruct", "Base vs instruct"),
     ("precision", "Precision"),
     ("reruns", "Re-runs on another platform"),
+    ("head_mixture", "Per-head gamma fields: mean of heads vs the model's gamma"),
+    ("training", "Training trajectory (Pythia-70m)"),
 ]
 
 
