@@ -130,7 +130,8 @@ def probe_attention_forward(
         )
 
     state = _ACTIVE.get()
-    if state is not None:
+    # non-causal attention (a multimodal model's vision encoder) is run but not reported
+    if state is not None and causal:
         layer_idx = getattr(module, "layer_idx", None)
         if not isinstance(layer_idx, int):
             layer_idx = state.module_index.get(id(module), len(state.layers_seen))
