@@ -134,3 +134,14 @@ def test_competitive_forms_listed():
     assert sel.selected == sel.competitive[0]
     score = {k: f.bic for k, f in sel.fits.items()}
     assert set(sel.competitive) == {k for k in score if score[k] - score[sel.selected] <= 2.0}
+
+
+@pytest.mark.parametrize("ci_method", ["wald", "bootstrap"])
+def test_select_form_is_deterministic_and_does_not_mutate_input(ci_method):
+    x, y = L.copy(), _sample("power", 9)
+    x0, y0 = x.copy(), y.copy()
+    a = select_form(x, y, ci_method=ci_method, n_boot=25, seed=4)
+    b = select_form(x, y, ci_method=ci_method, n_boot=25, seed=4)
+    assert a == b
+    np.testing.assert_array_equal(x, x0)
+    np.testing.assert_array_equal(y, y0)
