@@ -15,7 +15,7 @@ def synthetic(rng, *, P=20, L=1, H=2, gamma=0.6, prompt_sd=0.3, point_sd=0.1, wi
     """Prompts whose expected curve is exactly c d^-gamma (multiplicative noise independent of d)."""
     noise = np.exp(rng.normal(0, prompt_sd, (P, L, H, 1)) + rng.normal(0, point_sd, (P, L, H, len(D))))
     A = 0.2 * D ** -gamma * noise
-    null = np.full((P, len(D)), 1 / 230.0)
+    null = np.full((P, L, len(D)), 1 / 230.0)
     sink = rng.uniform(0.2, 0.4, (P, L, H))
     mld = md = None
     if window is not None:
@@ -54,7 +54,7 @@ def test_bootstrap_is_over_prompts_not_fit_points():
     rng = np.random.default_rng(0)
     curve = 0.2 * D ** -0.6 * np.exp(rng.normal(0, 0.3, len(D)))
     A = np.broadcast_to(curve, (12, 1, 1, len(D))).copy()
-    st = PromptStats(D, A, np.full((12, len(D)), 0.01), np.full((12, 1, 1), 0.3))
+    st = PromptStats(D, A, np.full((12, 1, len(D)), 0.01), np.full((12, 1, 1), 0.3))
     res = analyze(st, d_min=10, n_boot=200, seed=0, per_head=False)
     assert res.gamma.hi - res.gamma.lo < 1e-9
     assert res.R2 < 0.99  # the points really are scattered

@@ -133,3 +133,20 @@ def test_failing_forward_aborts_naming_model_and_prompt(monkeypatch):
     with pytest.raises(ForwardError, match=r"model 'tiny', prompt 1 .*RuntimeError: CUDA out of memory"):
         measure_model(tiny_llama(), None, model_id="tiny", **FAST)
     assert len(calls) == 2  # aborted at once, no skipping
+
+
+def test_sliding_window_null_applies_the_window():
+    """Uniform attention inside a 64-token window: A(d) = 1/64 below the window, 0 beyond; the null matches."""
+    from transformers import AutoModelForCausalLM, MistralConfig
+
+    from measure_fixtures import TINY
+
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_config(MistralConfig(**{**TINY, "sliding_window": 64})).eval()
+    zero_queries(model)
+    rec = measure_model(model, None, model_id="mistral-w64", **{**FAST, "distances": [10, 30, 50, 63, 64, 100]})
+    m = rec.measurement
+    assert m.curve.A == pytest.approx([1 / 64] * 4 + [0.0, 0.0], abs=1e-9)
+    assert m.null.A_uniform == pytest.approx(m.curve.A, abs=1e-9)
+    assert m.null.verdict == VERDICT_SAME and m.mle is None
+    assert any("sliding-window" in w for w in rec.warnings) and any("no MLE fit" in w for w in rec.warnings)

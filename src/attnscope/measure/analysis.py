@@ -30,8 +30,9 @@ class PromptStats:
     distances : ndarray (n_d,) of int, tokens
     A : ndarray (P, L, H, n_d)
         Mean attention probability at each distance (mean over the prompt's queries).
-    null_A : ndarray (P, n_d)
-        The same average under uniform attention, for the same queries.
+    null_A : ndarray (P, L, n_d)
+        The same average under uniform attention, for the same queries and each layer's mask
+        (sliding windows); the model-level null is its mean over layers.
     sink : ndarray (P, L, H)
         Mean attention mass on the sink key.
     mean_log_d, mean_d : ndarray (P, L, H) or None
@@ -73,6 +74,7 @@ class Analysis:
     exp_R2: float
     gamma_uniform: float
     curve_uniform: list[float]
+    layer_gamma_uniform: list[float]
     excess: Estimate
     verdict: str
     sink: Estimate
@@ -143,7 +145,7 @@ def analyze(stats: PromptStats, *, d_min: int, n_boot: int, seed: int, per_head:
     has_mle = stats.mean_log_d is not None and stats.window is not None
     lay = _Layout()
     for name, shape in [("curve", (nD,)), ("gamma", ()), ("gamma_u", ()), ("excess", ()), ("sink", ()),
-                        ("layer_gamma", (L,))]:
+                        ("layer_gamma", (L,)), ("layer_gamma_u", (L,))]:
         lay.add(name, shape)
     if per_head:
         lay.add("head_gamma", (L, H))
@@ -156,13 +158,15 @@ def analyze(stats: PromptStats, *, d_min: int, n_boot: int, seed: int, per_head:
         a = weighted_mean(w, stats.A)  # (B, L, H, nD)
         curve = a.mean(axis=2).mean(axis=1)  # heads, then layers
         g = fit_power_ols_batch(d, curve, d_min=d_min).gamma
-        gu = fit_power_ols_batch(d, weighted_mean(w, stats.null_A), d_min=d_min).gamma
+        null = weighted_mean(w, stats.null_A)  # (B, L, nD)
+        gu = fit_power_ols_batch(d, null.mean(axis=1), d_min=d_min).gamma
         lay.get(out, "curve")[:] = curve
         lay.get(out, "gamma")[:] = g
         lay.get(out, "gamma_u")[:] = gu
         lay.get(out, "excess")[:] = g - gu
         lay.get(out, "sink")[:] = weighted_mean(w, stats.sink).mean(axis=(1, 2))
         lay.get(out, "layer_gamma")[:] = fit_power_ols_batch(d, a.mean(axis=2), d_min=d_min).gamma
+        lay.get(out, "layer_gamma_u")[:] = fit_power_ols_batch(d, null, d_min=d_min).gamma
         if per_head:
             lay.get(out, "head_gamma")[:] = fit_power_ols_batch(d, a, d_min=d_min).gamma
         if has_mle:
@@ -204,7 +208,8 @@ def _assemble(stats: PromptStats, boot: BootstrapResult, lay: _Layout, *, d_min:
         curve=list(_est(boot, lay, "curve")),
         gamma=g, log_A=float(full.log_A), R2=float(full.R2), n_points=int(full.n_points),
         exp_lambda=float(-expo.slope), exp_R2=float(expo.R2),
-        gamma_uniform=gu, curve_uniform=[float(x) for x in stats.null_A.mean(axis=0)], excess=_est(boot, lay, "excess")[()],
+        gamma_uniform=gu, curve_uniform=[float(x) for x in stats.null_A.mean(axis=(0, 1))],
+        layer_gamma_uniform=[float(x) for x in lay.get(boot.estimate, "layer_gamma_u")], excess=_est(boot, lay, "excess")[()],
         verdict=verdict(g.lo, g.hi, gu), sink=_est(boot, lay, "sink")[()],
         layer_gamma=list(_est(boot, lay, "layer_gamma")), layer_R2=[float(x) for x in layer_fit.R2],
         layer_sink=[float(x) for x in sink.mean(axis=1)],

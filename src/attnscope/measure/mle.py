@@ -127,7 +127,7 @@ def fit_geometric(mean_d, d_min: int, d_max: int) -> tuple[np.ndarray, np.ndarra
         too_big = _geom_mean_offset(mid, n) > target
         lo = np.where(too_big, mid, lo)
         hi = np.where(too_big, hi, mid)
-    lam = 0.5 * (lo + hi)
+    lam = np.where(np.isfinite(np.asarray(mean_d, dtype=float)), 0.5 * (lo + hi), np.nan)
     ce = lam * (np.asarray(mean_d, dtype=float) - d_min) + _log_geom_sum(lam, n)
     return lam, ce
 

@@ -21,7 +21,8 @@ VERDICT_SLOWER = "decays slower than uniform"
 COVER_TOL = 1e-6  # absolute slack on gamma (float32 rows give ~1e-7 noise on flat curves)
 
 
-def uniform_curve_rows(query_positions: np.ndarray, distances: Sequence[int], *, sink: int = 0) -> np.ndarray:
+def uniform_curve_rows(query_positions: np.ndarray, distances: Sequence[int], *, sink: int = 0,
+                       window: int | None = None) -> np.ndarray:
     """A(d) of uniform attention under the rows protocol for one prompt's queries.
 
     Parameters
@@ -33,6 +34,9 @@ def uniform_curve_rows(query_positions: np.ndarray, distances: Sequence[int], *,
     sink : int
         Absolute position of the sink key; a (query, d) pair whose key is the sink
         is excluded, as in the measurement.
+    window : int or None
+        Sliding window W of the layer (tokens): query i sees the keys with
+        i - j < W, i.e. min(i + 1, W) keys, and p = 0 at d >= W. None = full causal.
 
     Returns
     -------
@@ -45,13 +49,18 @@ def uniform_curve_rows(query_positions: np.ndarray, distances: Sequence[int], *,
     key = i - d
     ok = (key >= 0) & (key != sink)
     n = ok.sum(0)
+    visible = i + 1.0 if window is None else np.minimum(i + 1.0, float(window))
+    seen = ok & (True if window is None else d < window)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(n > 0, (ok / (i + 1.0)).sum(0) / n, np.nan)
+        return np.where(n > 0, (seen / visible).sum(0) / n, np.nan)
 
 
-def uniform_curve_taf_e4(distances: Sequence[int]) -> np.ndarray:
-    """A(d) = 1/(d + 50) of uniform attention under the taf-e4 protocol."""
-    return uniform_null_taf_e4(distances)
+def uniform_curve_taf_e4(distances: Sequence[int], *, window: int | None = None) -> np.ndarray:
+    """A(d) = 1/(d + 50) of uniform attention under the taf-e4 protocol (windowed: 1/min(d+50, W), 0 at d >= W)."""
+    if window is None:
+        return uniform_null_taf_e4(distances)
+    d = np.asarray(distances, dtype=float)
+    return np.where(d < window, 1.0 / np.minimum(d + 50.0, float(window)), 0.0)
 
 
 def uniform_window_stats(d_min: int, d_max: int) -> tuple[float, float]:

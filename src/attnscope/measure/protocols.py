@@ -85,12 +85,16 @@ class ProtocolPlan:
         q = np.sort(rng.choice(np.arange(lo, hi + 1), size=n, replace=False))
         return [Forward(prompt, self.prompt_length, tuple(int(i) for i in q), self.distances)]
 
-    def null_curve(self, forwards: Sequence[Forward]) -> np.ndarray:
-        """Uniform-attention A(d) for one prompt's forwards, shape (n_d,)."""
+    def null_curve(self, forwards: Sequence[Forward], layer_windows: Sequence[Optional[int]]) -> np.ndarray:
+        """Uniform-attention A(d) of one prompt's forwards, per layer: shape (L, n_d).
+
+        ``layer_windows`` holds each layer's sliding window (None = full causal attention).
+        """
         if self.protocol == "taf-e4":
-            return uniform_curve_taf_e4(self.distances)
+            return np.stack([uniform_curve_taf_e4(self.distances, window=w) for w in layer_windows])
         (fw,) = forwards
-        return uniform_curve_rows(np.asarray(fw.query_positions), self.distances)
+        q = np.asarray(fw.query_positions)
+        return np.stack([uniform_curve_rows(q, self.distances, window=w) for w in layer_windows])
 
 
 def _clean_distances(distances: Sequence[int]) -> tuple[int, ...]:

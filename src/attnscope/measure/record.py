@@ -79,8 +79,8 @@ def _unit(layer: int, head: Optional[int], g: "Estimate", gu: float, **extra: An
 
 def _units(result: "RunResult", per_head: bool) -> tuple[list[UnitGamma], Optional[list[UnitGamma]]]:
     a = result.analysis
-    gu = a.gamma_uniform
-    layers = [_unit(l, None, g, gu, R2=a.layer_R2[l], sink_mass=a.layer_sink[l],
+    gul = a.layer_gamma_uniform  # each unit's excess is over its own layer's null (sliding windows)
+    layers = [_unit(l, None, g, gul[l], R2=a.layer_R2[l], sink_mass=a.layer_sink[l],
                     entropy_nats=result.entropy[l].mean(), log_z=result.log_z[l].mean())
               for l, g in enumerate(a.layer_gamma)]
     if not per_head:
@@ -89,7 +89,7 @@ def _units(result: "RunResult", per_head: bool) -> tuple[list[UnitGamma], Option
     for l, row in enumerate(a.head_gamma):
         for h, g in enumerate(row):
             mle = a.head_mle_gamma[l][h] if a.head_mle_gamma else None
-            heads.append(_unit(l, h, g, gu, R2=a.head_R2[l][h], sink_mass=a.head_sink[l][h],
+            heads.append(_unit(l, h, g, gul[l], R2=a.head_R2[l][h], sink_mass=a.head_sink[l][h],
                                entropy_nats=result.entropy[l, h], log_z=result.log_z[l, h],
                                mle_gamma=mle.value if mle else None, mle_gamma_ci95_lo=mle.lo if mle else None,
                                mle_gamma_ci95_hi=mle.hi if mle else None))
@@ -108,7 +108,10 @@ def build_record(*, key: str, settings: "MeasureSettings", info: "ModelInfo", re
     methods = dict(a.methods)
     ci_method = _ci_text(methods, a.n_boot, settings.boot_seed, a.n_prompts)
     mle = None
-    if a.mle_gamma is not None:
+    extra_warnings = []
+    if a.mle_gamma is not None and not math.isfinite(a.mle_gamma.value):
+        extra_warnings.append(f"no MLE fit: no layer sees the whole window [{plan.window[0]}, {plan.window[1]}]")
+    elif a.mle_gamma is not None:
         lo_, hi_ = plan.window
         mle = MLEFit(gamma=a.mle_gamma.value, gamma_ci95_lo=_f(a.mle_gamma.lo), gamma_ci95_hi=_f(a.mle_gamma.hi),
                      lambda_geom=a.mle_lambda, loglik_ratio_power_minus_geom=a.mle_llr.value,
@@ -150,12 +153,13 @@ def build_record(*, key: str, settings: "MeasureSettings", info: "ModelInfo", re
         extra={"weights": info.weights, "bootstrap_seed": settings.boot_seed,
                "init_seed": settings.seeds[0] if settings.random_init else None},
     )
-    warnings = list(info.warnings) + list(notes) + list(pr.warnings)
+    warnings = list(info.warnings) + list(notes) + list(pr.warnings) + extra_warnings
     if settings.random_init:
         warnings.append("random_init: freshly initialised weights (seeded), not the trained checkpoint")
     if a.mle_n_undefined:
-        warnings.append(f"MLE: {a.mle_n_undefined} (layer, head) units have no attention mass in the window "
-                        f"[{plan.window[0]}, {plan.window[1]}] and are left out of the pooled MLE gamma")
+        warnings.append(f"MLE: {a.mle_n_undefined} (layer, head) units have no fit on the window "
+                        f"[{plan.window[0]}, {plan.window[1]}] (a sliding window hides part of it, or no mass) "
+                        f"and are left out of the pooled MLE gamma")
     if a.mle_n_at_bound:
         warnings.append(f"MLE: {a.mle_n_at_bound} (layer, head) fits hit the gamma search bound")
     return MeasurementRecord(

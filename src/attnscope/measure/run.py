@@ -95,9 +95,12 @@ def resolve_plan(settings: MeasureSettings, info: ModelInfo) -> tuple[MeasureSet
                      absolute_positions=arch.get("position_encoding") == "absolute")
     windows = sorted({w for w in (arch.get("layer_window") or []) if w is not None and w <= plan.distances[-1]})
     if windows:
-        notes.append(f"sliding-window layers (window {windows} tokens) give A(d) = 0 beyond their window; those "
-                     f"points drop out of their per-layer fits, and the model-level curve and the uniform null "
-                     f"(full causal attention) mix windowed and global layers")
+        notes.append(f"sliding-window layers (window {windows} tokens) give A(d) = 0 at d >= window; those points "
+                     f"drop out of their layer's fits, the uniform null applies each layer's window, and those "
+                     f"layers are left out of the MLE (its window [d_min, d_max] is not fully visible)")
+    elif arch.get("layer_window") is None and info.config.get("sliding_window"):
+        notes.append("the config has a sliding window but the layer layout is unknown: the null assumes full "
+                     "causal attention")
     return replace(settings, T=T, distances=tuple(plan.distances)), plan, notes + plan.notes
 
 
@@ -118,14 +121,26 @@ def find_record(out: Optional[str | Path], key: str) -> Optional[MeasurementReco
     return None
 
 
+def layer_windows(info: ModelInfo, n_layers: int) -> list[Optional[int]]:
+    """Each layer's sliding window (tokens) from the parsed architecture; None = full causal."""
+    lw = (info.arch or {}).get("layer_window")
+    if not lw or len(lw) != n_layers:
+        return [None] * n_layers
+    return [int(w) if w is not None else None for w in lw]
+
+
 def _forward_loop(model, prompts: Prompts, plan: ProtocolPlan, *, model_id: str, dtype: str,
-                  progress: Optional[Progress]) -> tuple[PromptStats, np.ndarray, np.ndarray, int, int]:
+                  windows: Optional[list[Optional[int]]], progress: Optional[Progress]
+                  ) -> tuple[PromptStats, np.ndarray, np.ndarray, int, int]:
     import torch
 
     from attnscope.measure.reducers import DecayReducer
     from attnscope.probe import probe_forward
 
     n_layers = int(model.config.get_text_config().num_hidden_layers)
+    windows = windows if windows is not None and len(windows) == n_layers else [None] * n_layers
+    # layers whose window hides part of [d_min, d_max] get no MLE fit (NaN, left out of the pooling)
+    mle_off = [w is not None and plan.window is not None and w <= plan.window[1] for w in windows]
     P = len(prompts.ids)
     plans = [plan.forwards(p, np.random.default_rng([int(prompts.seed_of[p]), 2, p])) for p in range(P)]
     total = sum(len(f) for f in plans)
@@ -159,10 +174,10 @@ def _forward_loop(model, prompts: Prompts, plan: ProtocolPlan, *, model_id: str,
         sink.append(np.mean([r.sink for r in parts], axis=0))
         ent.append(np.mean([r.entropy_nats for r in parts], axis=0))
         lz.append(np.mean([r.log_z for r in parts], axis=0))
-        null.append(plan.null_curve(fws))
+        null.append(plan.null_curve(fws, windows))
         if plan.window is not None:
-            mld.append(parts[0].mean_log_d)
-            md.append(parts[0].mean_d)
+            mld.append(np.where(np.array(mle_off)[:, None], np.nan, parts[0].mean_log_d))
+            md.append(np.where(np.array(mle_off)[:, None], np.nan, parts[0].mean_d))
     stats = PromptStats(np.asarray(plan.distances), np.stack(A), np.stack(null), np.stack(sink),
                         np.stack(mld) if mld else None, np.stack(md) if md else None, plan.window)
     n_q = len(plans[0][0].query_positions) if plan.protocol == "rows" else 1
@@ -175,8 +190,9 @@ def execute(model, tokenizer, settings: MeasureSettings, plan: ProtocolPlan, inf
     t0 = time.perf_counter()
     prompts = build_prompts(settings.corpus, tokenizer=tokenizer, config=info.config, n_per_seed=settings.prompts,
                             length=plan.prompt_length, seeds=settings.seeds, text_file=settings.text_file)
+    n_layers = int(model.config.get_text_config().num_hidden_layers)
     stats, ent, lz, n_fw, n_q = _forward_loop(model, prompts, plan, model_id=info.model_id, dtype=settings.dtype,
-                                              progress=progress)
+                                              windows=layer_windows(info, n_layers), progress=progress)
     analysis = analyze(stats, d_min=settings.d_min, n_boot=settings.n_boot, seed=settings.boot_seed,
                        per_head=settings.per_head)
     device = str(next(model.parameters()).device)
