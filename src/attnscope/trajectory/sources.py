@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Iterable, Mapping, Protocol
+from typing import Mapping, Protocol
 
 import numpy as np
 
@@ -140,7 +140,3 @@ class StateDictSource:
             return np.array(t, dtype=np.float32, copy=True)
         return _to_numpy(t).copy()
 
-
-def files_of(source: TensorSource) -> Iterable[str]:
-    """Names of the files a source reads (empty for in-memory sources)."""
-    return [str(p) for p in getattr(source, "files", [])]
