@@ -111,3 +111,13 @@ def test_four_bit_needs_extra_or_cuda(tmp_path):
 def test_random_init_refuses_device_map(tmp_path):
     with pytest.raises(ProtocolError, match="random"):
         load_model(_config_folder(tmp_path), dtype="float32", device="cpu", random_init=True, device_map="auto")
+
+
+def test_bundled_model_by_name(tmp_path, monkeypatch):
+    model = tiny_model("qwen3")
+    model.save_pretrained(tmp_path / "tiny-probe-test")
+    monkeypatch.setenv("ATTNSCOPE_MODELS_DIR", str(tmp_path))
+    loaded, _, resolved = load_model("tiny-probe-test", dtype="float32", device="cpu")
+    assert resolved.kind == "bundled-model"
+    ids = torch.arange(16)
+    torch.testing.assert_close(attention_rows(loaded, ids, [15]), attention_rows(model, ids, [15]))

@@ -183,6 +183,10 @@ def load_model(
         kwargs["device_map"] = device_map
     elif load_in_4bit:
         kwargs["device_map"] = {"": target.index or 0}
+    from transformers.utils import logging as hf_logging
+
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()  # the caller shows its own progress
     try:
         model = AutoModelForCausalLM.from_pretrained(str(where), **kwargs)
     except OSError as exc:
@@ -191,6 +195,9 @@ def load_model(
                 f"`huggingface-cli download {where}` on a connected machine, or pass a local folder"
                 if offline else "check the id/revision, your network and `huggingface-cli login`")
         raise ModelSourceError(f"cannot load weights: {hint}", field="source", value=source) from exc
+    finally:
+        if bars:
+            hf_logging.enable_progress_bar()
     if "device_map" not in kwargs:
         model = model.to(target)
     return model.eval(), _tokenizer(where, revision, trust), resolved
