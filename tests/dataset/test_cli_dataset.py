@@ -85,3 +85,17 @@ def test_compare_bad_input(run_cli, tmp_path):
     other.write_text(load_panel("gamma_field")[0].model_dump_json() + "\n")
     code, _, err = run_cli("dataset", "compare", str(other))
     assert code == 2 and "no measurement records" in err
+
+
+def test_compare_rows_protocol_random_init_record(run_cli, tmp_path):
+    base = next(r for r in load_panel() if r.model_id == "EleutherAI/pythia-70m" and r.measurement.corpus == "random")
+    m = base.measurement.model_copy(update={"protocol": "rows", "gamma": 0.01, "T_eval": 256, "random_init": True})
+    rec = base.model_copy(update={"key": "x" * 64, "model_id": "pythia-70m", "measurement": m})
+    path = tmp_path / "u.jsonl"
+    path.write_text(rec.model_dump_json() + "\n")
+    code, out, _ = run_cli("dataset", "compare", str(path), "--json")
+    obj = json.loads(out)
+    assert code == 0 and len(obj["notes"]) == 2
+    rules = obj["records"][0]["rules"]
+    assert rules["gamma_pade"]["T_used"] == 256 and rules["gamma_pade"]["holds"] is False
+    assert rules["imprint"]["holds"] is False

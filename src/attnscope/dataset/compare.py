@@ -105,6 +105,9 @@ def compare_records(user_records, *, k: int = 3, panel_records=None) -> dict[str
             ih.append({"model_id": model, "delta_gamma": ph.delta_gamma, "expected": ph.phase_expected,
                        "observed": ph.phase_observed, "holds": ph.consistent})
     notes = []
+    if any(getattr(r.measurement, "random_init", False) for r in user_records):
+        notes.append("some records come from freshly initialised weights (--random-init); the panel holds trained "
+                     "models only, so their rules are expected to fail")
     if any(r["protocol"] != "taf-e4" for r in results):
         notes.append("records measured with another protocol than taf-e4 are compared with the taf-e4 panel: "
                      "gamma values are not on the same footing (different null, grid and query set)")
