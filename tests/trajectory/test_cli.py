@@ -109,3 +109,18 @@ def test_hub_revisions_download_safetensors_per_revision(monkeypatch, tiny_llama
     assert [c[:2] for c in calls] == [("org/tiny", "step1"), ("org/tiny", "step2")]
     assert all("*.safetensors" in c[2] for c in calls)
     assert res.warnings and "no random-init null" in res.warnings[0]
+
+
+def test_every_bundled_trained_model_is_read():
+    from attnscope.archparse.sources import models_dir
+    from attnscope.trajectory import trajectory
+
+    names = sorted(p.parent.name for p in models_dir().glob("*/model.safetensors"))
+    if not names:
+        pytest.skip(f"no bundled trained models under {models_dir()} yet (the TRAIN teammate ships them)")
+    res = trajectory(names, null=False)
+    for m in res.models:
+        assert m.kind == "bundled-model"
+        q = m.extraction.rows["q"]
+        assert q.layers == list(range(m.extraction.n_layers)) and all(v > 0 for v in q.values["spectral"])
+        assert all(m.extraction.rows["q"].spectral_converged)

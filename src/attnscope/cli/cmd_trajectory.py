@@ -64,13 +64,20 @@ def trajectory_cmd(
         for row, by_stat in m.fits.items():
             for stat, sel in by_stat.items():
                 if sel.selected is None:
-                    lines.append(f"  {row:>12} {stat:<9} no fit: {'; '.join(sel.notes) or 'too few layers'}")
+                    vals = m.extraction.rows[row].values[stat]
+                    shown = ", ".join(f"{v:.4g}" for v in vals[:6]) + (", ..." if len(vals) > 6 else "")
+                    lines.append(f"  {row:>12} {stat:<9} no fit ({'; '.join(sel.notes) or 'too few layers'}): {shown}")
                     continue
                 f = sel.fits[sel.selected]
                 r2 = "n/a" if f.r2 is None else f"{f.r2:.3f}"
                 lines.append(f"  {row:>12} {stat:<9} {sel.selected:<22} R2={r2} w_AIC={sel.akaike_weights[sel.selected]:.2f}")
         for t in m.temperature:
-            state = f"selected {t.fit.selected}" if t.applicable and t.fit is not None else f"not derived: {t.note}"
+            if not t.applicable:
+                state = f"not derived: {t.note}"
+            elif t.fit is None or t.fit.selected is None:
+                state = "T(L) = " + ", ".join(f"{v:.4g}" for v in (t.temperature or [])[:6]) + " (no fit: too few layers)"
+            else:
+                state = f"selected {t.fit.selected}"
             lines.append(f"  temperature[{t.source}]: {state}")
     sys.stdout.write("\n".join(lines) + "\n")
     sys.stdout.write(f"wrote {out}" + "".join(f", {p}" for p in written) + "\n")
