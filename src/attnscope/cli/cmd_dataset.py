@@ -110,11 +110,22 @@ def show_cmd(model: str = typer.Argument(..., help="HF id or short name, e.g. py
     from attnscope.dataset.rederive import rederive_record
 
     recs = find_model(model, load_panel())
+    mid = recs[0].model_id
+    fields = [f for f in load_panel("gamma_field") if f.model_id == mid]
+    trajs = [t for t in load_panel("training_trajectory") if t.model_id == mid]
     if json_:
-        print_json({"model_id": recs[0].model_id, "records": [
-            {"record": r.model_dump(mode="json"), "rederivation": dataclasses.asdict(rederive_record(r))} for r in recs]})
+        print_json({"model_id": mid, "records": [
+            {"record": r.model_dump(mode="json"), "rederivation": dataclasses.asdict(rederive_record(r))} for r in recs],
+            "gamma_fields": [f.model_dump(mode="json") for f in fields],
+            "training_trajectories": [t.model_dump(mode="json") for t in trajs]})
         return
-    _table(recs[0].model_id, _COLS, [_record_row(r) for r in recs])
+    _table(mid, _COLS, [_record_row(r) for r in recs])
+    if fields:
+        _table(f"{mid}: gamma fields (per layer x head)", ["revision", "layers x heads", "gamma_global", "quality"],
+               [[f.revision, f"{f.n_layers}x{f.n_heads}", f.gamma_global_fit, "; ".join(f.quality)] for f in fields])
+    for t in trajs:
+        _table(f"{mid}: training trajectory ({t.provenance.source})", ["step", "gamma", "R2", "lambada_acc"],
+               [[c.step, c.gamma, c.R2, c.benchmarks.get("lambada_acc")] for c in t.checkpoints if c.gamma is not None])
     for r in recs:
         rd = rederive_record(r)
         if not rd.checks:

@@ -173,6 +173,10 @@ def score_training(trajectories) -> dict[str, Any]:
     main = [r for r in out_rows if r["source"].endswith("pythia-70m_gamma_trajectory.json")]
     g = np.array([r["gamma"] for r in main])
     final = max(main, key=lambda r: r["step"]) if main else None
+    by_step = {r["step"]: r["gamma"] for r in main}
+    remeasured = [{"step": r["step"], "gamma_trajectory": by_step[r["step"]], "gamma_other": r["gamma"],
+                   "difference": r["gamma"] - by_step[r["step"]], "other_source": r["source"]}
+                  for r in out_rows if r not in main and r["step"] in by_step]
     return {
         "claim": "gamma is set by theta and T (gamma_Pade), so it is constant over training at fixed theta and T",
         "source": "training_gamma/ + checkpoint_eval/ (Pythia-70m)", "n": len(main),
@@ -182,6 +186,7 @@ def score_training(trajectories) -> dict[str, Any]:
                       "final_step_error": final["gamma"] - final["gamma_pade"] if final and final["gamma_pade"] else None},
         "ci95": {}, "ci_method": "none: one model, no per-seed data (the range is descriptive)",
         "verdict": f"gamma moves by {float(np.ptp(g)):.2f} over training while gamma_Pade is fixed" if g.size else "no data",
+        "remeasured_checkpoints": remeasured,
         "rows": out_rows,
     }
 
