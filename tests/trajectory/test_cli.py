@@ -123,4 +123,5 @@ def test_every_bundled_trained_model_is_read():
         assert m.kind == "bundled-model"
         q = m.extraction.rows["q"]
         assert q.layers == list(range(m.extraction.n_layers)) and all(v > 0 for v in q.values["spectral"])
-        assert all(m.extraction.rows["q"].spectral_converged)
+        unconverged = [r for r in m.extraction.rows.values() if r.kind == "proj" and not all(r.spectral_converged)]
+        assert len(unconverged) == sum("power iteration did not reach" in w for w in m.warnings)
