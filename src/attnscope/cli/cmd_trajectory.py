@@ -38,7 +38,9 @@ def trajectory_cmd(
 
       attnscope trajectory tiny-main --out traj.json --plots figs/
 
-      attnscope trajectory ./ckpt --revision step1000 --revision step2000 --out traj.json
+      attnscope trajectory ./ckpt-1000 ./ckpt-2000 --out traj.json
+
+      attnscope trajectory EleutherAI/pythia-160m -r step1000 -r step143000 --out traj.json
     """
     from attnscope.cli._common import stderr_console, to_jsonable
     from attnscope.io import atomic_write_text
