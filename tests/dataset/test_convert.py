@@ -122,3 +122,21 @@ def test_converter_on_a_synthetic_folder(tmp_path):
     assert man["odd.txt"].disposition == "excluded" and "unrecognised" in man["odd.txt"].reason
     with pytest.raises(RecordError, match="src="):
         convert_tafagent(tmp_path / "missing")
+
+
+def test_conversion_script(raw_dir, tmp_path):
+    """The committed script re-runs into any folder; a bad --src is one line and exit 2."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "scripts" / "convert_tafagent.py"
+    out = tmp_path / "panel"
+    proc = subprocess.run([sys.executable, str(script), "--src", str(raw_dir), "--out", str(out)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert {p.name for p in out.iterdir()} == {p.name for p in panel_dir().iterdir() if not p.name.startswith(".")}
+    assert (out / "manifest.jsonl").read_text() == (panel_dir() / "manifest.jsonl").read_text()
+    proc = subprocess.run([sys.executable, str(script), "--src", str(tmp_path / "nope"), "--out", str(out)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and proc.stderr.strip().count("\n") == 0 and "src=" in proc.stderr
