@@ -67,6 +67,9 @@ def render_markdown(sc: dict[str, Any], rederivation: dict[str, Any] | None = No
             if c.get(g):
                 out += [f"{g.replace('_', ' ')}: " + "; ".join(
                     f"{k}: n={v['n']}, MAE {_f(v['mae'])}, bias {_f(v['bias'])}" for k, v in c[g].items()), ""]
+        for extra in ("note", "caveat"):
+            if c.get(extra):
+                out += [f"*{extra.capitalize()}.* {c[extra]}", ""]
         out += [f"**Verdict.** {c['verdict']}", ""]
     if rederivation:
         r = rederivation

@@ -178,7 +178,8 @@ def score_training(trajectories) -> dict[str, Any]:
                    "difference": r["gamma"] - by_step[r["step"]], "other_source": r["source"]}
                   for r in out_rows if r not in main and r["step"] in by_step]
     return {
-        "claim": "gamma is set by theta and T (gamma_Pade), so it is constant over training at fixed theta and T",
+        "claim": "implication of gamma_Pade: gamma depends on theta and T only, so it should not move during "
+                 "training at fixed theta and T",
         "source": "training_gamma/ + checkpoint_eval/ (Pythia-70m)", "n": len(main),
         "estimates": {"gamma_min": float(g.min()) if g.size else None, "gamma_max": float(g.max()) if g.size else None,
                       "gamma_range": float(np.ptp(g)) if g.size else None,
