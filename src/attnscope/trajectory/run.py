@@ -62,6 +62,7 @@ class TrajectoryResult:
     models: list[ModelTrajectory]
     families: dict[str, list[str]]
     warnings: list[str] = field(default_factory=list)
+    provenance: Any = None  # attnscope.records.Provenance
 
 
 def _weights_folder(rs, revision: str | None) -> Path:
@@ -162,8 +163,12 @@ def trajectory(models: str | Sequence[str], *, revisions: Sequence[str | None] |
     -------
     TrajectoryResult
     """
+    import datetime as _dt
+    import time
+
     from attnscope.io import content_key
 
+    t0 = time.perf_counter()
     names = [models] if isinstance(models, str) else list(models)
     if not names:
         raise ProtocolError("give at least one model", field="models", value=names)
@@ -199,4 +204,22 @@ def trajectory(models: str | Sequence[str], *, revisions: Sequence[str | None] |
     key = content_key({"params": params, "configs": [r.config_sha256 for r in results],
                        "weights": [[(f, Path(f).stat().st_size) for f in r.extraction.files] for r in results]})
     warnings = [] if null else ["no random-init null (--no-null): trajectories are not compared with initialisation"]
-    return TrajectoryResult(SCHEMA_VERSION, key, params, results, families, warnings)
+    return TrajectoryResult(SCHEMA_VERSION, key, params, results, families, warnings,
+                            _provenance(time.perf_counter() - t0, _dt.datetime.now(_dt.timezone.utc), results))
+
+
+def _provenance(wall_s: float, now, results: list[ModelTrajectory]):
+    import numpy
+    import safetensors
+    import scipy
+    import torch
+    import transformers
+
+    import attnscope
+    from attnscope.records import Provenance
+
+    return Provenance(attnscope=attnscope.__version__, transformers=transformers.__version__, torch=torch.__version__,
+                      device="cpu", dtype="float32", wall_s=round(wall_s, 3),
+                      source=", ".join(r.source for r in results), created_utc=now.isoformat(timespec="seconds"),
+                      extra={"numpy": numpy.__version__, "scipy": scipy.__version__, "safetensors": safetensors.__version__,
+                             "statistics_dtype": "float32 tensors, float64 accumulation"})
