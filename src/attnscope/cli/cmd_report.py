@@ -1,0 +1,52 @@
+"""``attnscope report``: one self-contained HTML file from cards, records and trajectories.
+
+jinja2 and matplotlib are imported inside the command.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from attnscope.cli import app
+
+_EXAMPLES = """
+Examples:
+
+  attnscope report results.jsonl -o report.html                       # measurements (+ cards from their arch)
+  attnscope report tiny-main results.jsonl atlas.json traj.json -o report.html
+  attnscope report llama-3-8b mistral-7b --context 32768 -o cards.html   # config-only: TAF cards + phase diagram
+  attnscope report results.jsonl --no-panel -o report.html             # without the reference panel
+"""
+
+
+@app.command("report", epilog=_EXAMPLES)
+def report_cmd(
+    inputs: list[str] = typer.Argument(..., help="Model sources (preset, bundled model, folder, config.json, hub id), "
+                                                 "results JSONL, atlas / record JSON, trajectory JSON; kind detected "
+                                                 "by content."),
+    out: Path = typer.Option(..., "--out", "-o", help="HTML file to write (atomic write)."),
+    panel: bool = typer.Option(True, "--panel/--no-panel", help="Place the models on the packaged reference panel."),
+    context: Optional[int] = typer.Option(None, "--context", help="Context (tokens) for the TAF cards "
+                                                                  "[default: each model's T_train]."),
+    title: Optional[str] = typer.Option(None, "--title", help="Page title [default: from the model names]."),
+) -> None:
+    """Write one self-contained HTML report (inline SVG figures, no network) of the INPUTs."""
+    import sys
+
+    from attnscope.cli._common import stderr_console
+    from attnscope.io import atomic_write_text
+    from attnscope.report.inputs import load_inputs
+    from attnscope.report.render import build_sections, render_page, _title
+
+    bundle = load_inputs(inputs, context=context)
+    sections = build_sections(bundle, panel=panel)
+    html = render_page(sections, title=title or _title(bundle),
+                       subtitle=f"{len(bundle.inputs)} input(s): " + ", ".join(i.label for i in bundle.inputs))
+    atomic_write_text(out, html)
+    err = stderr_console()
+    for w in bundle.warnings:
+        err.print(f"warning: {w}", markup=False)
+    n = sum(1 for s in sections if s.group not in ("summary", "inputs"))
+    sys.stdout.write(f"wrote {out} ({n} sections, {len(html.encode()) / 1024:.0f} KB)\n")

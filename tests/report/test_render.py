@@ -1,0 +1,120 @@
+"""The full report: every section, the records' numbers, inline figures, self-contained HTML."""
+import pytest
+from markupsafe import escape
+
+from attnscope.report import fmt, load_inputs, render_bundle
+from attnscope.report.panel import ATTRIBUTION
+
+from ._html import check_page
+from .conftest import planted_panel
+
+
+@pytest.fixture(scope="module")
+def full(files, trajectory_file):
+    bundle = load_inputs([str(files["results"]), str(files["atlas"]), str(files["other"]), str(trajectory_file),
+                          "pythia-70m"])
+    return bundle, render_bundle(bundle, panel=planted_panel())
+
+
+def test_page_is_self_contained_and_well_formed(full):
+    _, html = full
+    c = check_page(html)
+    assert html.startswith("<!DOCTYPE html>") and "<style>" in html
+    assert "position: sticky" in html  # the table of contents stays in view
+    assert len(c.ids) > 20
+
+
+def test_every_section_and_toc_entry(full):
+    bundle, html = full
+    ids = ["summary", "card-0", "card-1", "decay-overlay", "decay-0", "decay-1", "field-0", "training-0", "atlas-0",
+           "trajectory-0-0", "panel", "inputs"]
+    for sid in ids:
+        assert f'<section id="{sid}"' in html, sid
+        assert f'<a href="#{sid}">' in html, sid
+    # pythia-70m was given as a model; planted-model gets its card from the arch stored in its records
+    assert "TAF card: EleutherAI/pythia-70m" in html and "TAF card: planted-model" in html
+    assert "built from the arch stored in its record" in html
+
+
+def test_numbers_from_the_records_are_shown(full, files):
+    bundle, html = full
+    for rec in bundle.measurements:
+        m = rec.measurement
+        assert fmt.ci(m.gamma, m.gamma_ci95_lo, m.gamma_ci95_hi) in html
+        assert fmt.ci(m.null.excess, m.null.excess_ci95_lo, m.null.excess_ci95_hi) in html
+        assert fmt.ci(m.sink_mass, m.sink_mass_ci95_lo, m.sink_mass_ci95_hi) in html
+        assert m.null.verdict in html
+        for u in m.per_layer:
+            assert fmt.ci(u.gamma, u.gamma_ci95_lo, u.gamma_ci95_hi) in html
+        assert rec.key in html  # provenance
+        assert m.ci_method in html
+    assert 'class="badge badge-good">decays faster than uniform' in html
+    ov = bundle.atlases[0].layers[1].spaces[1].overlap
+    assert fmt.pair(ov.ci95, ov.mean) in html and fmt.ci(ov.null_mean, ov.null_q025, ov.null_q975) in html
+    t = bundle.atlases[0].layers[0].thermo[0]
+    assert fmt.pair(t.S_ci95, t.S) in html
+    assert fmt.num(bundle.gamma_fields[0].gamma_global_fit) in html
+    card = bundle.cards[0]
+    assert fmt.num(card.predictions["gamma_pade"]) in html and card.arch["config_sha256"] in html
+    for rid, r in card.recipes.items():
+        assert r["verdict"] in html
+    for c in card.predictions["constants"]:
+        assert c["name"] in html
+    traj_model = bundle.trajectories[0]["models"][0]
+    assert traj_model["config_sha256"] in html and bundle.trajectories[0]["key"] in html
+
+
+def test_figures_are_inline_svg(full):
+    bundle, html = full
+    n_svg = html.count("<svg")
+    # decay: overlay + 2 curves + 2 per-layer + 2 fields; gamma field 2; training 1; atlas: profile, 2 grids,
+    # 2 dims, thermo; trajectory 1; panel 1
+    assert n_svg >= 3 + 4 + 2 + 1 + 6 + 1 + 1
+    assert html.count('class="fig"') == n_svg
+    assert "data:image/png;base64," in html  # heatmaps rasterised inside their SVG
+
+
+def test_provenance_details_everywhere(full):
+    bundle, html = full
+    n_sections = html.count('<section id="') - 3  # summary, inputs, overlay have no provenance
+    assert html.count('<details class="provenance">') == n_sections
+    assert "bootstrap replicates" in html and "provenance.transformers" in html and "5.23.0" in html
+
+
+def test_panel_placement_and_attribution(full):
+    bundle, html = full
+    assert str(escape(ATTRIBUTION)) in html and "Carles Marin" in html and "Apache-2.0" in html
+    assert "1 record(s) with quality flag partial" in html  # the flagged panel record is excluded, and said so
+    assert "panel/flagged" not in html
+    assert "Protocols differ" not in html  # same protocol (taf-e4) as the planted panel
+
+
+def test_no_panel_means_no_panel_data(files):
+    html = render_bundle(load_inputs([str(files["results"])]), panel=False)
+    check_page(html)
+    assert '<section id="panel"' not in html and "Carles Marin" not in html
+
+
+def test_real_measurement_of_a_tiny_model():
+    """A real ``measure`` run on a random-init 2-layer Llama renders with its own numbers."""
+    import torch
+    from transformers import AutoModelForCausalLM, LlamaConfig
+
+    from attnscope.measure.run import measure_model
+    from attnscope.report.inputs import Bundle
+
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_config(LlamaConfig(
+        vocab_size=300, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=2, max_position_embeddings=128)).eval()
+    rec = measure_model(model, None, model_id="tiny-random", corpus="random", T=128, distances=[5, 10, 20, 40, 80],
+                        prompts=3, seeds=[1, 2], per_head=True, d_min=5, n_boot=100)
+    bundle = Bundle(measurements=[rec])
+    html = render_bundle(bundle, panel=planted_panel())
+    check_page(html)
+    m = rec.measurement
+    assert fmt.ci(m.gamma, m.gamma_ci95_lo, m.gamma_ci95_hi) in html
+    assert m.null.verdict in html and rec.key in html
+    assert "γ field (layer × head)" in html
+    assert "Protocols differ" in html  # rows protocol vs the taf-e4 panel
