@@ -167,3 +167,18 @@ def test_head_mixture_and_training(scorecard_json):
     assert tr["n"] == len(g) == 9
     assert tr["estimates"]["gamma_range"] == pytest.approx(max(g) - min(g))
     assert tr["estimates"]["gamma_pade"] == pytest.approx(pade(10000, 2050))
+
+
+def test_decomposition_gqa_axis(packaged_json, scorecard_json):
+    rows = [r for r in main_rows(packaged_json, clean=True) if r["measurement"]["corpus"] == "text" and _rope(r)]
+    res = {True: [], False: []}
+    for r in rows:
+        a = r["arch"]
+        res[a["n_kv_heads"] < a["n_heads"]].append(
+            r["measurement"]["gamma"] - pade(a["rope_theta"], max(r["measurement"]["distances"]) + 50))
+    ax = scorecard_json["decomposition"]["axes"]["gqa"]
+    assert (ax["n_with"], ax["n_without"]) == (len(res[True]), len(res[False]))
+    assert ax["delta"] == pytest.approx(np.mean(res[True]) - np.mean(res[False]))
+    assert ax["claimed_delta"] == pytest.approx(0.11)
+    lo, hi = ax["delta_ci95"]
+    assert lo < ax["delta"] < hi

@@ -36,6 +36,9 @@ class Row:
     clean: bool
     quality: tuple[str, ...] = field(default=())
     kind: str = "main"  # main | kaggle | partial | instruct_pair
+    n_heads: Optional[int] = None
+    n_kv_heads: Optional[int] = None
+    sliding_window: Optional[int] = None
 
     @property
     def rope(self) -> bool:
@@ -78,7 +81,8 @@ def record_row(rec) -> Optional[Row]:
         is_instruct=a.get("is_instruct"), R2=m.fit.R2 if m.fit else None,
         exp_R2=m.fit.exp_R2 if m.fit else None, gamma_ci_published=pub, gamma_seed_ci=seed_ci, gamma_seeds=seeds,
         gamma_uniform=m.null.gamma_uniform if m.null else None, clean=is_clean(rec), quality=tuple(rec.quality),
-        kind=_kind(rec.quality),
+        kind=_kind(rec.quality), n_heads=a.get("n_heads"), n_kv_heads=a.get("n_kv_heads"),
+        sliding_window=a.get("sliding_window"),
     )
 
 

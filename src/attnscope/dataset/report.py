@@ -34,6 +34,7 @@ SECTIONS = [
     ("base_vs_instruct", "Base vs instruct"),
     ("precision", "Precision"),
     ("reruns", "Re-runs on another platform"),
+    ("decomposition", "Axes of the γ decomposition (GQA, SWA, post-IH, instruct)"),
     ("head_mixture", "Per-head gamma fields: mean of heads vs the model's gamma"),
     ("training", "Training trajectory (Pythia-70m)"),
 ]

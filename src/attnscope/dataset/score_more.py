@@ -8,6 +8,7 @@ import numpy as np
 
 from attnscope.dataset import stats as st
 from attnscope.dataset.panel import Row, panel_rows
+from attnscope.dataset.score_axes import score_decomposition
 from attnscope.dataset.score import POWER_CLAIM, score_gamma_pade, score_ih_sign, score_imprint, score_K
 
 
@@ -213,6 +214,7 @@ def scorecard(records=None) -> dict[str, Any]:
         "base_vs_instruct": score_base_vs_instruct(records, rows),
         "precision": score_precision(),
         "reruns": score_reruns(rows),
+        "decomposition": score_decomposition(rows),
         "head_mixture": score_head_mixture(load_panel("gamma_field")),
         "training": score_training(load_panel("training_trajectory")),
     }

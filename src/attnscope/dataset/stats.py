@@ -76,3 +76,16 @@ def verdict_value(claimed: float, ci: tuple[float, float], n: int, *, min_n: int
     if c is None:
         return "untestable (no CI)"
     return "consistent with the claim" if c else "contradicted (claimed value outside the 95% CI)"
+
+
+def diff_means_ci(a, b, *, n_boot: int = N_BOOT, seed: int = SEED) -> tuple[float, float]:
+    """95% CI of mean(a) - mean(b) by a stratified percentile bootstrap (each group resampled on its own)."""
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    if len(a) < 2 or len(b) < 2:
+        return (math.nan, math.nan)
+    rng = np.random.default_rng(seed)
+    ra = a[rng.integers(0, len(a), size=(n_boot, len(a)))].mean(1)
+    rb = b[rng.integers(0, len(b), size=(n_boot, len(b)))].mean(1)
+    lo, hi = np.percentile(ra - rb, [2.5, 97.5])
+    return float(lo), float(hi)
