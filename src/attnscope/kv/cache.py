@@ -1,0 +1,246 @@
+"""transformers Cache integration: an evicting DynamicCache and the KV attention backend.
+
+How transformers 5.23 uses a cache (``cache_utils.py``, ``masking_utils.py``):
+
+* every attention layer calls ``past_key_values.update(k, v, layer_idx)`` and
+  attends to what it returns (keys are already rotated);
+* the model derives the new tokens' positions from ``get_seq_length()`` (so we
+  report the number of tokens SEEN, keeping true absolute positions), and builds
+  ONE mask per forward from ``get_mask_sizes(q_len, layer_idx)`` of the first
+  full-attention layer.
+
+:class:`PolicyCache` stores, per layer, only the keys its policy keeps and their
+absolute positions. Its mask sizes describe "every stored key is visible, the new
+tokens are causal among themselves" for the largest layer; the attention backend
+registered by :func:`kv_backend` right-aligns that mask to each layer's key count
+(layers may hold different numbers of keys, e.g. the γ-window), and during
+teacher-forced evaluation replaces it by the per-layer masks of
+:meth:`attnscope.kv.base.KVPolicy.simulate`.
+
+Scope: decoder families whose attention goes through transformers'
+``AttentionInterface`` with a non-sliding cache (Llama, Mistral without a window,
+Qwen2/3, OLMo, Gemma without sliding layers, ...), unpadded batches.
+"""
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import threading
+from dataclasses import dataclass
+from typing import Iterator, Optional
+
+import numpy as np
+import torch
+from transformers.cache_utils import Cache, DynamicCache, DynamicLayer
+
+from attnscope.errors import ProtocolError, UnsupportedModelError
+
+__all__ = ["PolicyLayer", "PolicyCache", "kv_backend", "KV_BACKEND", "n_attention_layers"]
+
+KV_BACKEND = "attnscope_kv"
+_ACTIVE: contextvars.ContextVar[Optional["_KVState"]] = contextvars.ContextVar("attnscope_kv", default=None)
+_LOCK = threading.Lock()
+_REFCOUNT = 0
+_SAVED: dict[str, tuple[bool, object]] = {}
+
+
+class PolicyLayer(DynamicLayer):
+    """One layer's evicting cache: keys/values [B, H_kv, K, d] plus their absolute positions [K]."""
+
+    def __init__(self, policy, layer_idx: int):
+        super().__init__()
+        self.policy = policy
+        self.layer_idx = layer_idx
+        self.n_seen = 0
+        self.positions = np.empty(0, dtype=np.int64)
+
+    def update(self, key_states: torch.Tensor, value_states: torch.Tensor, *args, **kwargs):
+        if not self.is_initialized:
+            self.lazy_initialization(key_states, value_states)
+        q = key_states.shape[-2]
+        keys = torch.cat([self.keys, key_states], dim=-2)  # [B, H_kv, K + q, d]
+        values = torch.cat([self.values, value_states], dim=-2)
+        positions = np.concatenate([self.positions, np.arange(self.n_seen, self.n_seen + q, dtype=np.int64)])
+        self.n_seen += q
+        keep = self.policy.evict(self.layer_idx, positions, self.n_seen)
+        if keep is None:
+            self.keys, self.values, self.positions = keys, values, positions
+        else:
+            idx = torch.from_numpy(keep).to(keys.device)
+            self.keys = keys.index_select(-2, idx)
+            self.values = values.index_select(-2, idx)
+            self.positions = positions[keep]
+        return keys, values  # this forward attends to everything stored before plus the new tokens
+
+    def stored_length(self) -> int:
+        """Number of keys held (after eviction)."""
+        return 0 if not self.is_initialized or self.keys.numel() == 0 else int(self.keys.shape[-2])
+
+    def get_seq_length(self) -> int:
+        """Tokens seen so far (the next token's absolute position), not the number stored."""
+        return self.n_seen
+
+    def get_mask_sizes(self, query_length: int) -> tuple[int, int]:
+        stored = self.stored_length()
+        return stored + query_length, self.n_seen - stored
+
+    def reset(self) -> None:
+        super().reset()
+        self.n_seen = 0
+        self.positions = np.empty(0, dtype=np.int64)
+
+    def crop(self, tokens_to_remove: int) -> None:
+        raise ProtocolError("an evicting KV cache cannot be cropped (assisted/speculative decoding is not "
+                            "supported with KV policies)", field="crop", value=tokens_to_remove)
+
+    def nbytes(self) -> int:
+        """Bytes held by the stored keys and values."""
+        if not self.is_initialized:
+            return 0
+        return int(self.keys.numel() * self.keys.element_size() + self.values.numel() * self.values.element_size())
+
+
+class PolicyCache(DynamicCache):
+    """A DynamicCache whose layers evict according to a bound :class:`attnscope.kv.base.KVPolicy`."""
+
+    def __init__(self, policy, n_layers: int):
+        Cache.__init__(self, layers=[PolicyLayer(policy, i) for i in range(n_layers)])
+        self.policy = policy
+        policy.reset()
+
+    def get_mask_sizes(self, query_length: int, layer_idx: int) -> tuple[int, int]:
+        """Sizes for the LARGEST layer; the backend right-aligns the mask for smaller ones."""
+        stored = max(layer.stored_length() for layer in self.layers)
+        return stored + query_length, self.layers[layer_idx].n_seen - stored
+
+    def positions(self, layer_idx: int) -> np.ndarray:
+        """Absolute positions of the keys stored in ``layer_idx``."""
+        return self.layers[layer_idx].positions.copy()
+
+    def nbytes(self) -> int:
+        """Bytes held by every layer's stored keys and values."""
+        return sum(layer.nbytes() for layer in self.layers)
+
+
+@dataclass
+class _KVState:
+    base: str
+    masks: Optional[list[torch.Tensor]]
+
+
+def kv_attention_forward(module, query, key, value, attention_mask, **kwargs):
+    """Attention through the model's own backend, with per-layer masks (see module docstring)."""
+    from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
+
+    state = _ACTIVE.get()
+    if state is None:  # pragma: no cover - the backend is only selected inside kv_backend
+        raise ProtocolError("the KV attention backend ran outside kv_backend()", field="backend", value=KV_BACKEND)
+    if state.masks is not None:
+        attention_mask = state.masks[module.layer_idx]  # [1, 1, T, T] bool, True = attend
+        if attention_mask.shape[-1] != key.shape[-2] or attention_mask.shape[-2] != query.shape[-2]:
+            raise ProtocolError("simulated KV masks were built for another length",
+                                field="T", value=int(key.shape[-2]))
+    elif attention_mask is not None and attention_mask.shape[-1] > key.shape[-2]:
+        attention_mask = attention_mask[..., -key.shape[-2]:]  # stored keys first, new tokens last
+    return ALL_ATTENTION_FUNCTIONS[state.base](module, query, key, value, attention_mask, **kwargs)
+
+
+def _register() -> None:
+    global _REFCOUNT
+    from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
+    from transformers.modeling_utils import AttentionInterface
+
+    with _LOCK:
+        if _REFCOUNT == 0:
+            for label, iface in (("attn", AttentionInterface), ("mask", AttentionMaskInterface)):
+                mapping = iface._global_mapping
+                _SAVED[label] = (KV_BACKEND in mapping, mapping.get(KV_BACKEND))
+            AttentionInterface.register(KV_BACKEND, kv_attention_forward)
+            AttentionMaskInterface.register(KV_BACKEND, sdpa_mask)
+        _REFCOUNT += 1
+
+
+def _unregister() -> None:
+    global _REFCOUNT
+    from transformers.masking_utils import AttentionMaskInterface
+    from transformers.modeling_utils import AttentionInterface
+
+    with _LOCK:
+        _REFCOUNT -= 1
+        if _REFCOUNT > 0:
+            return
+        for label, iface in (("attn", AttentionInterface), ("mask", AttentionMaskInterface)):
+            existed, previous = _SAVED.pop(label, (False, None))
+            if existed:
+                iface._global_mapping[KV_BACKEND] = previous
+            else:
+                iface._global_mapping.pop(KV_BACKEND, None)
+
+
+def _configs(model) -> list:
+    from transformers import PretrainedConfig
+
+    seen: dict[int, object] = {}
+    for m in model.modules():
+        cfg = getattr(m, "config", None)
+        if isinstance(cfg, PretrainedConfig):
+            seen[id(cfg)] = cfg
+    return list(seen.values())
+
+
+def n_attention_layers(model) -> int:
+    """Number of decoder layers of a supported model (raises UnsupportedModelError otherwise)."""
+    cfg = model.config.get_text_config(decoder=True)
+    types = list(getattr(cfg, "layer_types", None) or [])
+    sliding = any(t != "full_attention" for t in types) or (not types and getattr(cfg, "sliding_window", None))
+    if sliding:
+        raise UnsupportedModelError("KV policies support full-attention layers only (this model has "
+                                    "sliding-window or non-attention layers)", field="layer_types",
+                                    value=sorted(set(types)) or "sliding_window")
+    n = getattr(cfg, "num_hidden_layers", None)
+    if not isinstance(n, int) or n < 1:
+        raise UnsupportedModelError("the config has no num_hidden_layers", field="num_hidden_layers", value=n)
+    return n
+
+
+@contextlib.contextmanager
+def kv_backend(model, masks: Optional[list[np.ndarray]] = None) -> Iterator[None]:
+    """Route ``model``'s attention through :func:`kv_attention_forward`; restore it in ``finally``.
+
+    Parameters
+    ----------
+    model : transformers.PreTrainedModel
+        Its current attention implementation must be a registered backend ("sdpa" by default).
+    masks : list of ndarray of shape (T, T) bool, optional
+        Per-layer visibility (from :meth:`KVPolicy.simulate`) for ONE teacher-forced
+        forward of length T without a cache. None = the model's own masks.
+    """
+    from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
+
+    configs = _configs(model)
+    base = model.config._attn_implementation
+    if base == KV_BACKEND:
+        state = _ACTIVE.get()
+        base = state.base if state is not None else "sdpa"
+    if base not in ALL_ATTENTION_FUNCTIONS:
+        raise UnsupportedModelError(f"KV policies wrap a registered attention backend; load the model with "
+                                    f"attn_implementation='sdpa' (it uses {base!r})",
+                                    field="attn_implementation", value=base)
+    device = next(model.parameters()).device
+    tmasks = None
+    if masks is not None:
+        tmasks = [torch.from_numpy(m).to(device)[None, None] for m in masks]  # [1, 1, T, T]
+    saved = [(cfg, cfg.__dict__.get("_attn_implementation_internal")) for cfg in configs]
+    token = None
+    _register()
+    try:
+        for cfg in configs:
+            cfg._attn_implementation_internal = KV_BACKEND
+        token = _ACTIVE.set(_KVState(base=base, masks=tmasks))
+        yield
+    finally:
+        if token is not None:
+            _ACTIVE.reset(token)
+        for cfg, previous in saved:
+            cfg._attn_implementation_internal = previous
+        _unregister()
