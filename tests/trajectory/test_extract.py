@@ -216,3 +216,26 @@ def test_no_weights_and_unknown_family(tmp_path):
     with pytest.raises(UnsupportedModelError) as exc:
         layout_for(spec, {})
     assert exc.value.field == "family"
+
+
+def test_original_olmo_format_fused_splits():
+    """hf_olmo (no transformers class): att_proj = [q | k | v] rows, ff_proj = [x | gate] with silu(gate) * x."""
+    cfg = {"model_type": "hf_olmo", "d_model": 32, "n_heads": 4, "n_kv_heads": 2, "n_layers": 2, "mlp_ratio": 4,
+           "vocab_size": 64, "max_sequence_length": 128, "layer_norm_type": "rms", "layer_norm_with_affine": True,
+           "attention_layer_norm": True, "rope": True, "rope_theta": 10000.0}
+    layout = _layout(cfg)
+    state = {}
+    for i in range(2):
+        p = f"model.transformer.blocks.{i}."
+        state[p + "att_proj.weight"] = np.concatenate([np.full((32, 32), 1.0), np.full((16, 32), 2.0), np.full((16, 32), 3.0)])
+        state[p + "ff_proj.weight"] = np.concatenate([np.full((64, 32), 1.0), np.full((64, 32), 5.0)])
+        state[p + "attn_out.weight"] = np.eye(32)
+        state[p + "ff_out.weight"] = np.ones((32, 64))
+        for n, size in (("attn_norm", 32), ("ff_norm", 32), ("q_norm", 32), ("k_norm", 16)):
+            state[p + f"{n}.weight"] = np.full(size, 1.0 + i)
+    ext = extract(StateDictSource(state), layout)
+    fro = {r: ext.rows[r].values["frobenius"][0] for r in ("q", "k", "v", "up", "gate")}
+    assert fro == pytest.approx({"q": 32.0, "k": 2 * np.sqrt(16 * 32), "v": 3 * np.sqrt(16 * 32),
+                                 "up": np.sqrt(64 * 32), "gate": 5 * np.sqrt(64 * 32)})
+    assert ext.rows["input_ln"].values["mean_abs"] == [1.0, 2.0] and ext.qk_norm_logit_gain == [1.0, 4.0]
+    assert any("attention_layer_norm_with_affine" in w for w in ext.warnings)  # reference default, said out loud

@@ -141,7 +141,8 @@ def extract(source: TensorSource, layout: Layout, *, seed: int = 0, max_iter: in
         message names the tensor (and the closest name present, if any).
     """
     keys = source.keys()
-    prefix, warnings = find_prefix(layout, keys)
+    prefix, found_warnings = find_prefix(layout, keys)
+    warnings = [*layout.warnings, *found_warnings]
     probe = next(r for r in layout.rows if r.layers is None or 0 in r.layers)
     extra = prefix.format(i=layout.n_layers) + probe.tensor
     if extra in keys:

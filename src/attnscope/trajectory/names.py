@@ -83,6 +83,7 @@ class Layout:
     absent: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
     inverse_layer_logit_scale: bool = False  # GPT-2 scale_attn_by_inverse_layer_idx: logits / (L + 1)
+    warnings: tuple[str, ...] = ()  # reference defaults applied for keys the config lacks
 
 
 LLAMA_PREFIXES = ("model.layers.{i}.", "model.language_model.layers.{i}.", "language_model.model.layers.{i}.")
@@ -121,6 +122,43 @@ def _llama_like(spec: ArchLike, cfg: dict[str, Any]) -> dict[str, Any]:
     return dict(prefixes=LLAMA_PREFIXES, rows=rows, norm_type="layernorm" if fam == "olmo" else "rmsnorm",
                 gain_convention="1+w" if off else "w", qk_norm=qk, absent=absent,
                 input_ln_feeds_qk=fam != "olmo2")
+
+
+# OLMo reference ModelConfig defaults (allenai/OLMo olmo/config.py), used when an hf_olmo config lacks the key
+_HF_OLMO_DEFAULTS = {"layer_norm_with_affine": True, "attention_layer_norm": False,
+                     "attention_layer_norm_with_affine": True, "norm_after": False, "layer_norm_type": "default"}
+
+
+def _hf_olmo(spec: ArchLike, cfg: dict[str, Any]) -> dict[str, Any]:
+    """Original OLMo checkpoints (model_type hf_olmo, e.g. DataDecide): fused att_proj and ff_proj."""
+    warnings = [f"hf_olmo config lacks {k!r}; the OLMo reference default {v!r} is used"
+                for k, v in _HF_OLMO_DEFAULTS.items() if k not in cfg]
+    get = lambda k: cfg.get(k, _HF_OLMO_DEFAULTS[k])  # noqa: E731
+    h, kv, dh, d = spec.n_heads, spec.n_kv_heads, spec.d_head, spec.d_model
+    width = int(cfg.get("mlp_hidden_size") or int(cfg.get("mlp_ratio") or 0) * d)
+    rows: list[RowSpec] = []
+    absent: list[str] = []
+    post = bool(get("norm_after"))
+    if get("layer_norm_with_affine"):
+        rows += [_norm("post_attn_ln" if post else "input_ln", "attn_norm.weight"),
+                 _norm("post_ff_ln" if post else "post_attn_ln", "ff_norm.weight")]
+    else:
+        absent.append("all block norm rows: layer_norm_with_affine is false (non-parametric LayerNorm)")
+    qk = "none"
+    if get("attention_layer_norm"):
+        if get("attention_layer_norm_with_affine"):
+            rows += [_norm("q_norm", "q_norm.weight"), _norm("k_norm", "k_norm.weight")]
+            qk = "full"
+        else:
+            absent.append("q_norm, k_norm: non-parametric (attention_layer_norm_with_affine is false)")
+    rows += [RowSpec(n, "proj", "att_proj.weight", "rows", j, (h * dh, kv * dh, kv * dh)) for j, n in enumerate("qkv")]
+    rows += [RowSpec("o", "proj", "attn_out.weight")]
+    # SwiGLU: x, gate = ff_proj(x).chunk(2); silu(gate) * x -> the first half is "up", the second "gate"
+    rows += [RowSpec(n, "proj", "ff_proj.weight", "rows", j, (width // 2, width // 2)) for j, n in enumerate(("up", "gate"))]
+    rows += [RowSpec("down", "proj", "ff_out.weight")]
+    return dict(prefixes=("model.transformer.blocks.{i}.", "transformer.blocks.{i}."), rows=rows,
+                norm_type="rmsnorm" if get("layer_norm_type") == "rms" else "layernorm", gain_convention="w",
+                qk_norm=qk, absent=absent, input_ln_feeds_qk=not post, warnings=warnings)
 
 
 def _phi3(spec: ArchLike, cfg: dict[str, Any]) -> dict[str, Any]:
@@ -264,7 +302,7 @@ def layout_for(spec: ArchLike, cfg: dict[str, Any]) -> Layout:
     UnsupportedModelError
         The family has no name map (e.g. ``unknown``).
     """
-    builder = _BUILDERS.get(spec.family)
+    builder = _hf_olmo if spec.model_type == "hf_olmo" else _BUILDERS.get(spec.family)
     if builder is None:
         raise UnsupportedModelError(
             f"no tensor name map for this family (model_type {spec.model_type!r}); supported: {', '.join(SUPPORTED_FAMILIES)}",
@@ -273,4 +311,5 @@ def layout_for(spec: ArchLike, cfg: dict[str, Any]) -> Layout:
     parts = builder(spec, text_cfg)
     return Layout(family=spec.family, n_layers=spec.n_layers, d_head=spec.d_head, n_heads=spec.n_heads,
                   n_kv_heads=spec.n_kv_heads, prefixes=tuple(parts.pop("prefixes")), rows=tuple(parts.pop("rows")),
-                  absent=tuple(parts.pop("absent", ())), notes=tuple(parts.pop("notes", ())), **parts)
+                  absent=tuple(parts.pop("absent", ())), notes=tuple(parts.pop("notes", ())),
+                  warnings=tuple(parts.pop("warnings", ())), **parts)
