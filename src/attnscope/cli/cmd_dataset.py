@@ -61,10 +61,11 @@ def _record_row(rec) -> list[Any]:
     seed = rec.provenance.extra.get("seed_cluster_ci95")
     return [rec.model_id, m.corpus, m.gamma, ci, (seed["lo"], seed["hi"]) if seed else None,
             m.fit.R2 if m.fit else None, m.fit.n_points if m.fit else None, m.T_eval,
-            m.null.gamma_uniform if m.null else None, "; ".join(rec.quality) or "clean"]
+            m.null.gamma_uniform if m.null else None, rec.predictions.gamma_pade, "; ".join(rec.quality) or "clean"]
 
 
-_COLS = ["model", "corpus", "gamma", "CI (published)", "CI (seeds)", "R2", "n_pts", "T_eval", "gamma_uniform", "quality"]
+_COLS = ["model", "corpus", "gamma", "CI (published)", "CI (seeds)", "R2", "n_pts", "T_eval", "gamma_uniform",
+         "gamma_pade", "quality"]
 
 
 @dataset_app.command("list")

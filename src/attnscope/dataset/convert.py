@@ -124,10 +124,16 @@ def _predictions(arch: Optional[dict], T_eval: int) -> Predictions:
         return Predictions(notes=["gamma_pade not computed: no ArchSpec" if not arch else "no evaluation length"])
     if arch.get("position_encoding") != "rope" or arch.get("rope_theta") is None:
         return Predictions(notes=[f"gamma_pade does not apply: position_encoding={arch.get('position_encoding')}"])
-    from attnscope.theory.pade import gamma_pade
+    from attnscope.theory import gamma_pade, gamma_random_pred
+    from attnscope.theory.constants import NU_IMPRINT
 
-    return Predictions(gamma_pade=gamma_pade(float(arch["rope_theta"]), float(T_eval)), T_used=T_eval,
-                       notes=["T_used = T_eval = longest taf-e4 sequence (d_max + 50)"])
+    gp = gamma_pade(float(arch["rope_theta"]), float(T_eval))
+    n_params = arch.get("n_params_M")
+    return Predictions(gamma_pade=gp, T_used=T_eval,
+                       gamma_random_pred=gamma_random_pred(gp, n_params * 1e6) if n_params else None,
+                       imprint_constant_nu=NU_IMPRINT.value if n_params else None,
+                       notes=["T_used = T_eval = longest taf-e4 sequence (d_max + 50)",
+                              "gamma_random_pred = gamma_pade + nu log10(P/14M), P = ArchSpec.n_params_M"])
 
 
 def _null(distances: list[int], d_min: int, gamma: Optional[float], seed_ci) -> Optional[NullBaseline]:

@@ -39,6 +39,7 @@ class Row:
     n_heads: Optional[int] = None
     n_kv_heads: Optional[int] = None
     sliding_window: Optional[int] = None
+    T_train: Optional[int] = None
 
     @property
     def rope(self) -> bool:
@@ -82,7 +83,7 @@ def record_row(rec) -> Optional[Row]:
         exp_R2=m.fit.exp_R2 if m.fit else None, gamma_ci_published=pub, gamma_seed_ci=seed_ci, gamma_seeds=seeds,
         gamma_uniform=m.null.gamma_uniform if m.null else None, clean=is_clean(rec), quality=tuple(rec.quality),
         kind=_kind(rec.quality), n_heads=a.get("n_heads"), n_kv_heads=a.get("n_kv_heads"),
-        sliding_window=a.get("sliding_window"),
+        sliding_window=a.get("sliding_window"), T_train=a.get("T_train"),
     )
 
 

@@ -60,7 +60,8 @@ def score_gamma_pade(rows: list[Row]) -> dict[str, Any]:
     def table(rs):
         return [{"model_id": r.model_id, "family": r.family, "theta": r.theta, "T_eval": r.T_eval, "gamma": r.gamma,
                  "gamma_pade": _pade(r.theta, r.T_eval), "error": r.gamma - _pade(r.theta, r.T_eval),
-                 "gamma_pade_T_dmax": _pade(r.theta, r.d_max), "clean": r.clean} for r in rs]
+                 "gamma_pade_T_dmax": _pade(r.theta, r.d_max),
+                 "gamma_pade_T_train": _pade(r.theta, r.T_train) if r.T_train else None, "clean": r.clean} for r in rs]
 
     allr = table(scored)
     clean = [r for r in allr if r["clean"]]
@@ -83,6 +84,9 @@ def score_gamma_pade(rows: list[Row]) -> dict[str, Any]:
         out["ci95"]["mae_minus_null_constant"] = st.boot_ci(both, gain)
         errT = obs - np.array([r["gamma_pade_T_dmax"] for r in clean])
         out["estimates"]["mae_with_T_eq_dmax"] = float(np.mean(np.abs(errT)))
+        tt = [r for r in clean if r["gamma_pade_T_train"] is not None]
+        if tt:
+            out["estimates"]["mae_with_T_eq_T_train"] = float(np.mean([abs(r["gamma"] - r["gamma_pade_T_train"]) for r in tt]))
         out["by_family"] = _group(clean, "family")
         out["by_theta"] = _group(clean, "theta")
         v = st.verdict_value(PADE_CLAIM_MEDIAN_REL_ERR, out["ci95"]["median_abs_rel_error"], len(clean))
