@@ -99,3 +99,14 @@ def test_compare_rows_protocol_random_init_record(run_cli, tmp_path):
     rules = obj["records"][0]["rules"]
     assert rules["gamma_pade"]["T_used"] == 256 and rules["gamma_pade"]["holds"] is False
     assert rules["imprint"]["holds"] is False
+
+
+def test_unwritable_out_is_one_line(run_cli, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    code, _, err = run_cli("dataset", "export", "--format", "csv", "--out", str(blocker / "sub" / "p.csv"))
+    assert code == 2 and err.startswith("attnscope: error: out=") and err.count("\n") == 1
+    code, _, err = run_cli("dataset", "score", "--out", str(blocker))
+    assert code == 2 and "out=" in err
+    code, _, err = run_cli("dataset", "export", "--format", "jsonl", "--out", str(tmp_path / "x.jsonl"), "--kind", "nope")
+    assert code == 2 and "kind='nope'" in err

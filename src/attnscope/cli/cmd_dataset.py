@@ -13,6 +13,7 @@ Examples::
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Optional
 
@@ -53,6 +54,17 @@ def _table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
     else:
         lines = [f"# {title}", "\t".join(columns)] + ["\t".join(_fmt(x) for x in r) for r in rows]
         sys.stdout.write("\n".join(lines) + "\n\n")
+
+
+@contextmanager
+def _writable(out: Path):
+    """Turn a failed write (missing parent, permissions, a file where a folder should be) into one line."""
+    from attnscope.errors import ProtocolError
+
+    try:
+        yield
+    except OSError as exc:
+        raise ProtocolError(f"cannot write there ({exc.strerror or exc})", field="out", value=str(out)) from None
 
 
 def _record_row(rec) -> list[Any]:
@@ -144,7 +156,8 @@ def export_cmd(format_: str = typer.Option(..., "--format", help="jsonl | csv | 
     """Export the panel (JSONL: records verbatim; CSV/Parquet: one flat row per measurement record)."""
     from attnscope.dataset.export import export_panel
 
-    path = export_panel(format_, out, kind=kind)
+    with _writable(out):
+        path = export_panel(format_, out, kind=kind)
     print(f"wrote {path}", file=sys.stderr)
 
 
@@ -164,9 +177,10 @@ def score_cmd(json_: bool = _JSON, out: Optional[Path] = typer.Option(
         from attnscope.io import atomic_write_text
 
         recs = load_panel()
-        figs = write_figures(sc, panel_rows(recs), Path(out) / "figures")
-        md = render_markdown(sc, rederivation_summary(recs), [f.name for f in figs])
-        atomic_write_text(Path(out) / "scorecard.md", md)
+        with _writable(out):
+            figs = write_figures(sc, panel_rows(recs), Path(out) / "figures")
+            md = render_markdown(sc, rederivation_summary(recs), [f.name for f in figs])
+            atomic_write_text(Path(out) / "scorecard.md", md)
         print(f"wrote {Path(out) / 'scorecard.md'} and {len(figs)} figures", file=sys.stderr)
     if json_:
         print_json(sc)
