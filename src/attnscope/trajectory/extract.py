@@ -151,6 +151,7 @@ def extract(source: TensorSource, layout: Layout, *, seed: int = 0, max_iter: in
     qk_norm_gain: list[float] = []
     qk_proj_gain: list[float] = []
     cache: tuple[str, np.ndarray] | None = None
+    folded_unconverged = 0
     for i in range(layout.n_layers):
         gains: dict[str, np.ndarray] = {}
         sigmas: dict[str, float] = {}
@@ -189,7 +190,9 @@ def extract(source: TensorSource, layout: Layout, *, seed: int = 0, max_iter: in
                                           field="tensor", value=name)
                 # fold the input norm's gain into the projection: W diag(g) (scale the input axis)
                 folded = m if g is None else m * (g[None, :] if row.in_axis == 1 else g[:, None]).astype(np.float32)
-                sigmas[row.name] = spectral_norm(folded, seed=seed, max_iter=max_iter, tol=tol).sigma
+                fsp = spectral_norm(folded, seed=seed, max_iter=max_iter, tol=tol)
+                sigmas[row.name] = fsp.sigma
+                folded_unconverged += not fsp.converged
         if layout.qk_norm != "none" and "q_norm" in gains and "k_norm" in gains:
             qk_norm_gain.append(_qk_norm_gain(gains["q_norm"], gains["k_norm"], layout,
                                               (prefix.format(i=i) + "q_norm", prefix.format(i=i) + "k_norm")))
@@ -208,6 +211,9 @@ def extract(source: TensorSource, layout: Layout, *, seed: int = 0, max_iter: in
         if row.kind == "proj" and not all(a["conv"]):
             warnings.append(f"row {row.name!r}: power iteration did not reach tol={tol} within {max_iter} iterations in "
                             f"{a['conv'].count(False)} layer(s); the spectral value is a lower bound there")
+    if folded_unconverged:
+        warnings.append(f"qk_proj logit gain: power iteration on W diag(g_in) did not reach tol={tol} in "
+                        f"{folded_unconverged} matrix(es); those sigmas are lower bounds")
     return Extraction(
         family=layout.family, source=source.description, files=[str(p) for p in getattr(source, "files", [])],
         prefix=prefix, n_layers=layout.n_layers, norm_type=layout.norm_type, gain_convention=layout.gain_convention,
