@@ -76,7 +76,24 @@ def _rules(rec, row, panel_pade_abs_err: np.ndarray) -> dict[str, Any]:
 
 
 def compare_records(user_records, *, k: int = 3, panel_records=None) -> dict[str, Any]:
-    """Compare each user MeasurementRecord with the clean panel; returns a JSON-ready dict."""
+    """Compare each user MeasurementRecord with the clean panel.
+
+    Parameters
+    ----------
+    user_records : list of MeasurementRecord
+        E.g. :func:`read_user_records` of an ``attnscope measure`` results file.
+    k : int
+        Nearest panel runs to list (by gamma, and by log10 theta / log10 parameters).
+    panel_records : list of MeasurementRecord, optional
+        The panel (default: the packaged one).
+
+    Returns
+    -------
+    dict
+        ``records`` (one entry per user record with ``nearest_by_gamma``, ``nearest_by_arch``
+        and ``rules``: gamma_pade, uniform_null, K, imprint, power_vs_exp, each with ``holds``),
+        ``ih_sign`` (per model with text and random records), ``skipped`` and ``notes``.
+    """
     from attnscope.dataset.load import load_panel
     from attnscope.dataset.panel import panel_rows, record_row
     from attnscope.theory import gamma_pade, ih_phase_check

@@ -281,7 +281,28 @@ def _artefact_notes(src: Path) -> dict[tuple[str, float], str]:
 
 
 def convert_tafagent(src: str | Path, *, arch_loader: ArchLoader | None = None) -> Conversion:
-    """Convert every file under ``src`` (the published ``data/`` folder) into records + a manifest."""
+    """Convert every file under ``src`` (the published ``data/`` folder) into records + a manifest.
+
+    Parameters
+    ----------
+    src : path
+        The published data folder (``../shared/data/tafagent``).
+    arch_loader : callable, optional
+        HF id -> ArchSpec as a JSON dict (or None). Default: the bundled presets via
+        :func:`attnscope.arch.load_arch`; failures become ``arch=None`` plus a warning.
+
+    Returns
+    -------
+    Conversion
+        Records of the three kinds, the manifest (one :class:`FileDisposition` per raw
+        file: converted with record keys, excluded with a reason, or copied), warnings
+        and the panel MAD of the seed log-deviations used by the outlier rule.
+
+    Raises
+    ------
+    RecordError
+        ``src`` is not a folder, or a file is not valid JSON.
+    """
     from attnscope.dataset import convert_other as co
     from attnscope.dataset.rederive import panel_mad, seed_log_deviations
 

@@ -57,7 +57,24 @@ def _load(kind: str, folder: str) -> tuple:
 
 
 def load_panel(kind: str = "measurement", *, folder: str | Path | None = None) -> list:
-    """Every packaged record of one kind ("measurement", "gamma_field", "training_trajectory")."""
+    """Every packaged record of one kind.
+
+    Parameters
+    ----------
+    kind : {"measurement", "gamma_field", "training_trajectory"}
+    folder : path, optional
+        A converted panel folder (default: the one shipped in the package).
+
+    Returns
+    -------
+    list of MeasurementRecord, GammaFieldRecord or TrainingTrajectoryRecord
+        In file order; parsed once per process (cached).
+
+    Raises
+    ------
+    RecordError
+        Unknown kind, missing file or an invalid line.
+    """
     if kind not in FILES:
         raise RecordError(f"unknown record kind; known: {', '.join(FILES)}", field="kind", value=kind)
     return list(_load(kind, str(Path(folder) if folder else panel_dir())))

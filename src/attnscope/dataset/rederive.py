@@ -258,6 +258,21 @@ def rederive_record(rec, *, n_boot: int = 4000, seed: int = 0) -> Rederivation:
     Compares gamma, log_A, R2, n_points, the exponential lambda / log_A / R2 and
     delta R2 with the published values (``provenance.extra['published']``), re-runs
     the published CI method, and computes the seed-cluster CI when per-seed data exist.
+
+    Parameters
+    ----------
+    rec : MeasurementRecord
+    n_boot : int
+        Resamples of the point bootstrap used to locate the stored CI (default 4000).
+    seed : int
+        Seed of that bootstrap.
+
+    Returns
+    -------
+    Rederivation
+        ``checks`` (one :class:`FieldCheck` per published value; tolerance = the published
+        rounding), ``ci`` (:class:`CICheck`), ``seed_ci`` ((lo, hi, n_resamples) or None),
+        ``exact`` (all checks agree; None when nothing was published) and ``defects``.
     """
     m = rec.measurement
     pub = rec.provenance.extra.get("published", {}) or {}

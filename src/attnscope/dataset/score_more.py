@@ -194,8 +194,21 @@ def score_training(trajectories) -> dict[str, Any]:
 
 
 def scorecard(records=None) -> dict[str, Any]:
-    """Every claim, keyed by name: gamma_pade, imprint, K, ih_sign, power_vs_exp, uniform_null,
-    base_vs_instruct, precision, reruns; plus ``panel`` (counts and the clean/defect rule)."""
+    """Score every TAF claim on the panel.
+
+    Parameters
+    ----------
+    records : list of MeasurementRecord, optional
+        Default: the packaged panel.
+
+    Returns
+    -------
+    dict
+        Keyed by claim: gamma_pade, imprint, K, ih_sign, power_vs_exp, uniform_null,
+        base_vs_instruct, precision, reruns, decomposition, head_mixture, training; plus
+        ``panel`` (counts and the clean/defect rule). Each claim has ``claim``, ``source``,
+        ``n``, ``estimates``, ``ci95``, ``ci_method`` and ``verdict``.
+    """
     from attnscope.dataset.load import DEFECT_PREFIXES, load_panel
 
     records = load_panel() if records is None else list(records)
