@@ -84,7 +84,7 @@ def test_provenance_details_everywhere(full):
 def test_panel_placement_and_attribution(full):
     bundle, html = full
     assert str(escape(ATTRIBUTION)) in html and "Carles Marin" in html and "Apache-2.0" in html
-    assert "1 record(s) with quality flag partial" in html  # the flagged panel record is excluded, and said so
+    assert "1 record(s) with quality flags partial" in html  # the flagged panel record is excluded, and said so
     assert "panel/flagged" not in html
     assert "Protocols differ" not in html  # same protocol (taf-e4) as the planted panel
 
@@ -118,3 +118,26 @@ def test_real_measurement_of_a_tiny_model():
     assert m.null.verdict in html and rec.key in html
     assert "γ field (layer × head)" in html
     assert "Protocols differ" in html  # rows protocol vs the taf-e4 panel
+
+
+def test_sections_render_alone_for_web_pages(files):
+    """Each section is a standalone fragment (the web app will serve them one by one)."""
+    from attnscope.report import build_sections, render_section
+
+    bundle = load_inputs([str(files["atlas"])])
+    secs = build_sections(bundle, panel=False)
+    assert [s.group for s in secs] == ["summary", "card", "atlas", "inputs"]
+    frag = render_section(secs[2])
+    assert frag.lstrip().startswith('<section id="atlas-0"') and frag.rstrip().endswith("</section>")
+    assert "<html" not in frag and frag.count("<svg") >= 4
+
+
+def test_config_only_report_does_not_import_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys; from attnscope.report import render_report; "
+            "html = render_report(['pythia-70m'], panel=False); "
+            "assert 'torch' not in sys.modules and 'transformers' not in sys.modules; print(len(html))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-500:]

@@ -93,15 +93,21 @@ def pct(v: Any, digits: int = 1) -> str:
     return f"{100.0 * float(v):.{digits}f}%"
 
 
+GOOD = {"yes", "go", "clean", "in-band", "soft decay", "fits", "ok", "decays faster than uniform",
+        "above the random-subspace null", "validated"}
+WARN = {"degraded", "unvalidated", "outlier", "ambiguous", "memory-limited", "over-imprinted", "under-imprinted",
+        "hard window", "decays slower than uniform", "borderline", "exploratory", "anomaly"}
+BAD = {"no", "does not fit", "not viable", "below the random-subspace null", "disabled"}
+NEUTRAL = {"", "n/a", "prediction only", "indistinguishable from uniform attention", "indistinguishable from null",
+           "no null baseline"}
+
+
 def badge_class(verdict: Any) -> str:
-    """CSS class of a verdict badge: good / neutral / warn / bad / info."""
-    t = str(verdict or "").lower()
-    if not t:
+    """CSS class of a verdict badge: good / warn / bad / neutral, else info (e.g. regimes, API vs TRAIN)."""
+    t = " ".join(str(verdict or "").lower().split())
+    for cls, words in (("neutral", NEUTRAL), ("good", GOOD), ("warn", WARN), ("bad", BAD)):
+        if t in words:
+            return cls
+    if t.startswith("indistinguishable"):
         return "neutral"
-    if "indistinguishable" in t or "prediction only" in t or "n/a" in t:
-        return "neutral"
-    if any(w in t for w in ("not viable", "fail", "out-of-band", "outside", "slower", "below", "degraded", "unfit")):
-        return "warn" if "degraded" in t or "slower" in t or "below" in t else "bad"
-    if any(w in t for w in ("faster", "above", "viable", "in-band", "ok", "pass", "fits", "soft", "pure")):
-        return "good"
     return "info"

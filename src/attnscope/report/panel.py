@@ -110,8 +110,7 @@ def panel_view(records: Iterable[MeasurementRecord], *, note: Optional[str] = No
     for rec in records:
         view.n_records += 1
         if not (is_clean(rec) if is_clean is not None else not rec.quality):
-            for q in sorted({q.split(":")[0] for q in rec.quality}):
-                view.excluded[f"quality flag {q}"] += 1
+            view.excluded["quality flags " + ", ".join(_defects(rec, is_clean))] += 1
             continue
         p, why = point_of(rec)
         if p is None:
@@ -119,6 +118,15 @@ def panel_view(records: Iterable[MeasurementRecord], *, note: Optional[str] = No
         else:
             view.points.append(p)
     return view
+
+
+def _defects(rec: MeasurementRecord, is_clean: Optional[Callable[[MeasurementRecord], bool]]) -> list[str]:
+    """The flags that exclude a record on their own (all flags without an ``is_clean`` rule)."""
+    flags = sorted({q.split(":")[0] for q in rec.quality})
+    if is_clean is None:
+        return flags
+    bad = [f for f in flags if not is_clean(rec.model_copy(update={"quality": [f]}))]
+    return bad or flags  # only their combination is a defect
 
 
 def nearest(points: list[PanelPoint], theta: float, corpus: Optional[str], T: Optional[float] = None,
@@ -145,10 +153,9 @@ def curve_T_values(panel: list[PanelPoint], mine: list[dict[str, Any]], max_curv
     """Contexts for the Padé curves: the panel's most common T_eval, then the report's own T values."""
     out: list[float] = []
     common = Counter(p.T for p in panel if p.T).most_common(1)
-    if common:
-        out.append(float(common[0][0]))
-    for m in mine:
-        T = m.get("T")
-        if T and float(T) not in out:
-            out.append(float(T))
+    candidates = [float(common[0][0])] if common else []
+    candidates += [float(m["T"]) for m in mine if m.get("T")]
+    for T in candidates:  # curves for contexts within 5% of one another coincide: draw one
+        if all(abs(math.log(T / t)) > 0.05 for t in out):
+            out.append(T)
     return out[:max_curves]
