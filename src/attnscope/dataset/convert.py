@@ -234,52 +234,6 @@ def load_json(path: Path) -> Any:
 
 
 # --- orchestration -------------------------------------------------------------------------
-_EXCLUDE_REASONS = {
-    "master_gamma_results.json": "curated 23-record summary of e4 fits (older thermodynamic convention); "
-                                 "its gammas are the e4 records' own, re-derived there",
-    "e4_gamma/pade_validation.json": "analysis summary (5 models, T_eval=2000); recomputed by the scorecard "
-                                     "(gamma_pade); its 'artifact' notes are applied as quality flags",
-    "e4_gamma/cdr_analysis_2026-04-18.json": "analysis summary of a superseded formula (gamma = 1 - T*sqrt2/theta)",
-    "e4_gamma/expg4_gamma_validation.json": "analysis summary (8 models) of the linear formula; its 'artifact' "
-                                            "notes are applied as quality flags",
-    "e4_gamma/expg4_new_gamma_analysis.json": "analysis summary (duplicate of expg4_gamma_validation with other R2 "
-                                              "values); its 'artifact' notes are applied as quality flags",
-    "e4_gamma/content_vs_pos_decay.json": "analysis summary (short vs long range gamma split of 4 e4 curves)",
-    "e4_gamma/dict6_entropy_gamma.json": "entropy-based gamma of another protocol (per-layer entropy slopes), "
-                                         "not an A(d) measurement",
-    "exp_gamma_field/phase_diagram_data.json": "analysis summary of e4 gammas (text/random) used by the "
-                                               "induction-head rule; recomputed by the scorecard (ih_sign)",
-    "exp_gamma_field/info_horizon_results.json": "analysis summary (d_horizon of e4 gammas); recomputable from theory",
-    "checkpoint_eval/combined_training_dynamics.json": "derived merge of training_gamma and the EleutherAI "
-                                                       "benchmarks, both converted into the trajectory record",
-    "rlhf_gamma/rlhf_gamma_all_mongo.json": "base-only pair (instruct measurement pending); the base gamma "
-                                            "duplicates e4_gamma/EleutherAI--pythia-70m_mongo.json",
-    "rlhf_gamma/pythia-70m_mongo_rlhf.json": "base-only pair (instruct measurement pending); duplicate of "
-                                             "e4_gamma/EleutherAI--pythia-70m_mongo.json",
-    "rlhf_gamma/dolly-pythia-70m_mongo_rlhf.json": "base-only pair (instruct measurement pending); duplicate of "
-                                                   "e4_gamma/EleutherAI--pythia-70m_mongo.json",
-}
-_EXCLUDE_DIRS = {
-    "exp_kv_decay": "KV-cache compression sweep (perplexity vs window), not an attention-decay measurement",
-    "exp_b2": "KV-cache compression sweep (perplexity vs window), not an attention-decay measurement",
-    "checkpoint_eval/eleutherai_evals": "raw lm-eval-harness output of EleutherAI's public evals; the headline "
-                                        "scores (eleutherai_benchmarks_pythia70m.json) are in the trajectory record",
-}
-
-
-def _artefact_notes(src: Path) -> dict[tuple[str, float], str]:
-    """(file prefix, gamma_obs) -> note, for published rows whose notes say 'artifact'."""
-    out = {}
-    for name, key in (("e4_gamma/expg4_gamma_validation.json", "results"),
-                      ("e4_gamma/expg4_new_gamma_analysis.json", "models")):
-        p = src / name
-        if p.exists():
-            for r in load_json(p).get(key, []):
-                if "artifact" in str(r.get("notes", "")):
-                    out[(r["prefix"], round(float(r["gamma_obs"]), 6))] = f"{name}: notes={r['notes']!r}"
-    return out
-
-
 def convert_tafagent(src: str | Path, *, arch_loader: ArchLoader | None = None) -> Conversion:
     """Convert every file under ``src`` (the published ``data/`` folder) into records + a manifest.
 
@@ -304,6 +258,7 @@ def convert_tafagent(src: str | Path, *, arch_loader: ArchLoader | None = None) 
         ``src`` is not a folder, or a file is not valid JSON.
     """
     from attnscope.dataset import convert_other as co
+    from attnscope.dataset.exclusions import EXCLUDE_DIRS, EXCLUDE_REASONS, artefact_notes
     from attnscope.dataset.rederive import panel_mad, seed_log_deviations
 
     src = Path(src)
@@ -330,7 +285,7 @@ def convert_tafagent(src: str | Path, *, arch_loader: ArchLoader | None = None) 
                 if q != keep:
                     mark(q, "excluded", f"duplicate: byte-identical to {rel[keep]}")
 
-    e4 = [p for p in files if rel[p].startswith("e4_gamma/") and rel[p] not in done and rel[p] not in _EXCLUDE_REASONS]
+    e4 = [p for p in files if rel[p].startswith("e4_gamma/") and rel[p] not in done and rel[p] not in EXCLUDE_REASONS]
     raws = {p: load_json(p) for p in e4}
     conv.seed_mad = panel_mad([
         seed_log_deviations(sorted(int(k) for k in r["attn_by_distance"]),
@@ -339,7 +294,7 @@ def convert_tafagent(src: str | Path, *, arch_loader: ArchLoader | None = None) 
         for r in raws.values() if isinstance(r.get("attn_by_distance"), dict)
         and all(isinstance(v, dict) and v.get("per_seed_means") for v in r["attn_by_distance"].values())
     ])
-    artefacts = _artefact_notes(src)
+    artefacts = artefact_notes(src)
     for p in e4:
         raw, name = raws[p], p.name
         if name.endswith("_layerwise.json"):
@@ -366,8 +321,8 @@ def convert_tafagent(src: str | Path, *, arch_loader: ArchLoader | None = None) 
         r = rel[p]
         if r in done:
             continue
-        if r in _EXCLUDE_REASONS:
-            mark(p, "excluded", _EXCLUDE_REASONS[r])
+        if r in EXCLUDE_REASONS:
+            mark(p, "excluded", EXCLUDE_REASONS[r])
         elif r == "NOTICE.md":
             mark(p, "copied", "licence and attribution notice, shipped as data/tafagent/NOTICE.md")
         elif r.startswith("exp_gamma_field/") and r.endswith("gamma_field.json"):
@@ -375,7 +330,7 @@ def convert_tafagent(src: str | Path, *, arch_loader: ArchLoader | None = None) 
             conv.gamma_fields.append(rec)
             mark(p, "converted", "per-layer x per-head gamma field", [rec.key])
         else:
-            for d, reason in _EXCLUDE_DIRS.items():
+            for d, reason in EXCLUDE_DIRS.items():
                 if r.startswith(d + "/"):
                     mark(p, "excluded", reason)
                     break
