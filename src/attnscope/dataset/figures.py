@@ -45,17 +45,24 @@ def phase_diagram(sc: dict[str, Any], rows_by_key: dict, path: Path) -> Path:
     return path
 
 
-def predicted_vs_measured(sc: dict[str, Any], path: Path) -> Path:
+def predicted_vs_measured(sc: dict[str, Any], rows_by_key: dict, path: Path) -> Path:
+    """Measured text gamma (seed-CI error bars) against gamma_Pade(theta, T_eval), with y = x."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(5.2, 5.0))
     rows = sc["gamma_pade"]["rows"]
     for clean, marker, label in ((True, "o", "clean"), (False, "x", "flagged")):
         rs = [r for r in rows if r["clean"] == clean]
-        ax.scatter([r["gamma_pade"] for r in rs], [r["gamma"] for r in rs], marker=marker, label=label)
+        if not rs:
+            continue
+        y = np.array([r["gamma"] for r in rs])
+        ci = [rows_by_key.get((r["model_id"], "text")) for r in rs]
+        err = np.array([[y[i] - c[0], c[1] - y[i]] if c else [0, 0] for i, c in enumerate(ci)]).T
+        ax.errorbar([r["gamma_pade"] for r in rs], y, yerr=np.clip(err, 0, None), fmt=marker, ms=5, capsize=2,
+                    label=label, alpha=0.8)
     ax.plot([0.2, 1.6], [0.2, 1.6], "k--", lw=1, label="y = x")
     ax.set_xlabel("gamma_Pade(theta, T_eval)")
     ax.set_ylabel("measured gamma (text)")
-    ax.set_title("gamma_Pade vs measured")
+    ax.set_title("gamma_Pade vs measured (error bars: seed CI)")
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
@@ -98,5 +105,5 @@ def write_figures(sc: dict[str, Any], rows, out_dir: str | Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     seed_ci = {(r.model_id, r.corpus): r.gamma_seed_ci for r in rows if r.kind == "main"}
     return [phase_diagram(sc, seed_ci, out / "scorecard_phase_diagram.png"),
-            predicted_vs_measured(sc, out / "scorecard_pade_vs_measured.png"),
+            predicted_vs_measured(sc, seed_ci, out / "scorecard_pade_vs_measured.png"),
             imprint_regression(sc, out / "scorecard_imprint.png")]
