@@ -91,8 +91,13 @@ def run_cmd(
 
     dev_list = [x.strip() for x in devices.split(",") if x.strip()] if devices is not None else None
     err.print(f"panel {spec.name!r}: {n} jobs, store {spec.store_path if store is None else store}", markup=False)
-    res = run_panel(spec, executor=executor, address=address, retries=retries, devices=dev_list, store=store,
-                    num_cpus=num_cpus, gpus_per_job=gpus_per_job, on_event=on_event)
+    try:
+        res = run_panel(spec, executor=executor, address=address, retries=retries, devices=dev_list, store=store,
+                        num_cpus=num_cpus, gpus_per_job=gpus_per_job, on_event=on_event)
+    except KeyboardInterrupt:  # typer turns it into exit 130 without a word: say what is kept
+        err.print(f"interrupted: the {count['i']} job(s) finished in this run are in the store; re-run to resume "
+                  "(finished jobs are skipped)", markup=False)
+        raise
     for note in res.notes:
         err.print(f"note: {note}", markup=False)
     summary = {"panel": spec.name, "store": str(res.store), "executor": res.executor, "jobs": res.n_jobs,
