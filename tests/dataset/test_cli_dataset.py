@@ -110,3 +110,14 @@ def test_unwritable_out_is_one_line(run_cli, tmp_path):
     assert code == 2 and "out=" in err
     code, _, err = run_cli("dataset", "export", "--format", "jsonl", "--out", str(tmp_path / "x.jsonl"), "--kind", "nope")
     assert code == 2 and "kind='nope'" in err
+
+
+def test_dataset_commands_never_import_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom attnscope.cli import main\n"
+            "try:\n    main(['dataset', 'score', '--json'])\nexcept SystemExit:\n    pass\n"
+            "sys.stderr.write(str(sorted(m for m in ('torch', 'transformers') if m in sys.modules)))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.stderr.strip().endswith("[]"), proc.stderr[-300:]
