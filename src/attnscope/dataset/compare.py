@@ -46,6 +46,19 @@ def _nearest_by_arch(theta, n_params, corpus: str, panel, k: int) -> list[dict]:
              "distance_log10": dist(r)} for r in sorted(cand, key=dist)[:k]]
 
 
+def _defects(rec) -> list[str]:
+    """The panel's fit-level defect rules applied to a user record (same thresholds as the conversion)."""
+    from attnscope.dataset.rederive import MIN_FIT_POINTS_FLAG, R2_FLAG
+
+    f = rec.measurement.fit
+    out = list(rec.quality)
+    if f is not None and f.n_points <= MIN_FIT_POINTS_FLAG:
+        out.append(f"fit_le_3_points:n={f.n_points}")
+    if f is not None and f.R2 is not None and f.R2 < R2_FLAG:
+        out.append(f"R2_below_0.9:R2={f.R2:.4f}")
+    return out
+
+
 def _rules(rec, row, panel_pade_abs_err: np.ndarray) -> dict[str, Any]:
     from attnscope.theory import gamma_pade, imprint, k_invariant_check
 
@@ -111,6 +124,7 @@ def compare_records(user_records, *, k: int = 3, panel_records=None) -> dict[str
         rows[(rec.model_id, rec.measurement.corpus)] = (rec, row)
         results.append({"key": rec.key, "model_id": rec.model_id, "corpus": rec.measurement.corpus,
                         "protocol": rec.measurement.protocol, "gamma": rec.measurement.gamma,
+                        "defects": _defects(rec),
                         "nearest_by_gamma": _nearest_by_gamma(row.gamma, row.corpus, panel, k),
                         "nearest_by_arch": _nearest_by_arch(row.theta, row.n_params, row.corpus, panel, k),
                         "rules": _rules(rec, row, pade_err)})

@@ -170,7 +170,7 @@ def _curve(ab: dict) -> tuple[list[int], Curve]:
 def e4_record(raw: dict, relpath: str, sha: str, corpus_label: str, arch_loader: ArchLoader,
               quality: list[str], *, seed_mad: float) -> MeasurementRecord:
     """One e4 decay-curve file (full, partial or Kaggle) -> MeasurementRecord."""
-    from attnscope.dataset.rederive import refit_curve, seed_cluster_ci, seed_outliers
+    from attnscope.dataset.rederive import MIN_FIT_POINTS_FLAG, R2_FLAG, refit_curve, seed_cluster_ci, seed_outliers
 
     model_id = raw["model"]
     arch = arch_loader(model_id)
@@ -193,9 +193,9 @@ def e4_record(raw: dict, relpath: str, sha: str, corpus_label: str, arch_loader:
         fit = OLSFit(log_A=rf.log_A, R2=rf.R2, n_points=rf.n_points, d_min=d_min, exp_lambda=rf.exp_lambda,
                      exp_R2=rf.exp_R2, delta_R2_power_minus_exp=rf.delta_R2)
         ci_method = "none: the source file has no published fit; gamma is attnscope's OLS re-fit"
-    if fit.n_points <= 3:
+    if fit.n_points <= MIN_FIT_POINTS_FLAG:
         q.append(f"fit_le_3_points:n={fit.n_points}")
-    if fit.R2 < 0.9:
+    if fit.R2 < R2_FLAG:
         q.append(f"R2_below_0.9:R2={fit.R2:.4f}")
     seed_ci = None
     if curve.A_per_seed is not None and len(seeds) >= 2:
