@@ -207,6 +207,8 @@ def compare_cmd(results: Path = typer.Argument(..., help="JSONL of MeasurementRe
         if r["nearest_by_arch"]:
             _table("nearest by architecture (log10 theta, log10 params)", ["model", "theta", "params", "gamma"],
                    [[n["model_id"], n["theta"], n["n_params"], n["gamma"]] for n in r["nearest_by_arch"]])
+        if r["defects"]:
+            _table("defects (the panel's rules)", ["flag"], [[d] for d in r["defects"]])
         _table("rules", ["rule", "holds", "detail"],
                [[name, d.get("holds", d.get("verdict")), {x: y for x, y in d.items() if x != "holds"}]
                 for name, d in r["rules"].items()])
