@@ -66,6 +66,8 @@ def test_schema_prints_json_schema(capsys):
     (["--protocol", "taf-e5"], "protocol='taf-e5'"),
     (["--dtype", "float8"], "dtype='float8'"),
     (["--distances", "10,x"], "distances='10,x'"),
+    (["--threads", "0"], "threads=0"),
+    (["--prompts", "1", "--seeds", "5"], "at least 2 prompts"),
 ])
 def test_bad_arguments(tiny_folder, capsys, extra, match):
     code, _, err = run(["measure", str(tiny_folder), *extra], capsys)
