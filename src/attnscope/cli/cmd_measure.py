@@ -15,7 +15,7 @@ from attnscope.cli import app
 _EXAMPLES = """
 Examples:
 
-  attnscope measure tiny-main                                   # bundled model, defaults, ~10 s on CPU
+  attnscope measure tiny-main                                   # bundled model, all defaults
   attnscope measure tiny-main --corpus random --per-head --out results.jsonl
   attnscope measure tiny-main --random-init --out results.jsonl  # the falsifier: same shape, fresh weights
   attnscope measure ./my-model --T 2048 --prompts 50 --dtype bfloat16 --device cuda --out results.jsonl
@@ -96,10 +96,10 @@ def measure_cmd(
     model: str = typer.Argument(..., help="Bundled model (tiny-main), local folder with weights, or hub id."),
     corpus: str = typer.Option("text", "--corpus", help="text (held-out stdlib prose, or --text-file) | random"),
     protocol: str = typer.Option("rows", "--protocol", help="rows (one forward per prompt) | taf-e4 (published)"),
-    T: Optional[int] = typer.Option(None, "--T", "-T", help="Prompt length, tokens [default: min(2048, context)]"),
+    T: Optional[int] = typer.Option(None, "--T", "-T", help="Prompt length, tokens (default: min(2048, model context))"),
     distances: Optional[str] = typer.Option(
-        None, "--distances", help="Comma-separated distances [default: 10,20,30,50,100,200,500,1000,2000 "
-                                  "without those that do not fit T, with a warning]"),
+        None, "--distances", help="Comma-separated distances (default: 10,20,30,50,100,200,500,1000,2000 "
+                                  "without those that do not fit T, with a warning)"),
     prompts: int = typer.Option(10, "--prompts", help="Prompts per seed (bootstrap clusters)"),
     seeds: str = typer.Option("42,123,7", "--seeds", help="Comma-separated seeds; each draws its own prompts"),
     dtype: str = typer.Option("float32", "--dtype", help="float32 | bfloat16 | float16"),
@@ -117,7 +117,7 @@ def measure_cmd(
     out: Optional[str] = typer.Option(None, "--out", "-o", help="Append the record to this JSONL file (resumes)"),
     json_out: bool = typer.Option(False, "--json", help="Print the record as JSON to stdout instead of tables"),
     threads: Optional[int] = typer.Option(
-        None, "--threads", help="CPU threads for torch [default: torch's]; 1 is often fastest for tiny models "
+        None, "--threads", help="CPU threads for torch (default: torch's); 1 is often fastest for tiny models "
                                 "on a busy machine (results do not depend on it)"),
     device_map: Optional[str] = typer.Option(None, "--device-map", help="'auto': shard across GPUs (accelerate)"),
 ) -> None:
