@@ -145,3 +145,22 @@ def test_select_form_is_deterministic_and_does_not_mutate_input(ci_method):
     assert a == b
     np.testing.assert_array_equal(x, x0)
     np.testing.assert_array_equal(y, y0)
+
+
+def test_split_test_separates_real_breaks_from_search_artefacts():
+    real = select_form(L, _sample("piecewise_exponential", 21), split_sims=19, seed=1)
+    assert real.selected == "piecewise_exponential" and real.split_test.p_value == pytest.approx(1 / 20)
+    assert not any("not significant" in n for n in real.notes)
+    short = np.arange(12, dtype=float)
+    for seed in range(60):  # flat noise where the split search wins the BIC comparison
+        sel = select_form(short, 1.0 + np.random.default_rng(seed).normal(0, 0.03, 12), split_sims=19, seed=2)
+        if sel.selected == "piecewise_exponential":
+            break
+    else:
+        pytest.fail("no flat replicate selected the piecewise form")
+    t = sel.split_test
+    assert t.smooth_form in ("linear", "power", "exponential", "free_power") and t.n_sim == 19 and t.statistic > 0
+    assert 0.05 <= t.p_value <= 1.0
+    again = select_form(short, 1.0 + np.random.default_rng(seed).normal(0, 0.03, 12), split_sims=19, seed=2)
+    assert again.split_test == t
+    assert select_form(L, _sample("linear", 3)).split_test is None  # off by default / not selected

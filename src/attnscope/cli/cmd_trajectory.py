@@ -29,6 +29,8 @@ def trajectory_cmd(
     n_boot: int = typer.Option(200, "--n-boot", help="Bootstrap replicates with --ci bootstrap."),
     level: float = typer.Option(0.95, "--level", help="CI level."),
     power_iters: int = typer.Option(300, "--power-iters", help="Maximum power iterations per spectral norm."),
+    split_sims: int = typer.Option(99, "--split-sims",
+                                   help="Parametric-bootstrap curves testing a selected piecewise split (0 = off)."),
     null_max_params_m: float = typer.Option(1000.0, "--null-max-params-m",
                                             help="Refuse a random-init null above this many million parameters."),
 ) -> None:
@@ -47,7 +49,8 @@ def trajectory_cmd(
     from attnscope.trajectory import trajectory
 
     result = trajectory(models, revisions=revision or None, null=null, seed=seed, criterion=criterion, level=level,
-                        ci_method=ci_method, n_boot=n_boot, power_max_iter=power_iters, null_max_params_m=null_max_params_m)
+                        ci_method=ci_method, n_boot=n_boot, power_max_iter=power_iters, split_sims=split_sims,
+                        null_max_params_m=null_max_params_m)
     atomic_write_text(out, json.dumps(to_jsonable(result), indent=1, allow_nan=False) + "\n")
     err = stderr_console()
     for m in result.models:
@@ -72,7 +75,8 @@ def trajectory_cmd(
                     continue
                 f = sel.fits[sel.selected]
                 r2 = "n/a" if f.r2 is None else f"{f.r2:.3f}"
-                lines.append(f"  {row:>12} {stat:<9} {sel.selected:<22} R2={r2} w_AIC={sel.akaike_weights[sel.selected]:.2f}")
+                split = f" split p={sel.split_test.p_value:.2f}" if sel.split_test is not None else ""
+                lines.append(f"  {row:>12} {stat:<9} {sel.selected:<22} R2={r2} w_AIC={sel.akaike_weights[sel.selected]:.2f}{split}")
         for t in m.temperature:
             if not t.applicable:
                 state = f"not derived: {t.note}"

@@ -22,7 +22,7 @@ Parameter CIs, ``ci_method``:
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from scipy import optimize, stats
@@ -86,6 +86,7 @@ class Selection:
     n_points: int
     notes: list[str] = field(default_factory=list)
     competitive: list[str] = field(default_factory=list)  # forms within 2 criterion units of the selected one
+    split_test: Any = None  # attnscope.trajectory.split_test.SplitTest when the piecewise form won and split_sims > 0
 
 
 # ----------------------------------------------------------------------------- core least squares
@@ -283,7 +284,8 @@ def _weights(values: dict[str, float]) -> dict[str, float]:
 
 
 def select_form(x, y, *, forms: tuple[str, ...] = ALL_FORMS, criterion: Criterion = "bic", level: float = 0.95,
-                ci_method: CIMethod = "wald", n_boot: int = 200, seed: int = 0, min_segment: int = 4) -> Selection:
+                ci_method: CIMethod = "wald", n_boot: int = 200, seed: int = 0, min_segment: int = 4,
+                split_sims: int = 0) -> Selection:
     """Fit every form to one trajectory and select one by an information criterion.
 
     Parameters
@@ -297,6 +299,9 @@ def select_form(x, y, *, forms: tuple[str, ...] = ALL_FORMS, criterion: Criterio
     level : CI level in (0, 1).
     ci_method : "wald" or "bootstrap" (residual bootstrap with ``n_boot`` replicates, ``seed``).
     min_segment : minimum layers per piecewise segment.
+    split_sims : when > 0 and the piecewise form is selected, calibrate its searched split
+        against the best smooth form with that many parametric-bootstrap curves
+        (:func:`attnscope.trajectory.split_test.split_test`).
 
     Returns
     -------
@@ -343,5 +348,15 @@ def select_form(x, y, *, forms: tuple[str, ...] = ALL_FORMS, criterion: Criterio
     competitive = sorted((k for k in score if score[k] - score[best] <= 2.0), key=score.get)
     if len(competitive) > 1:
         notes.append(f"{', '.join(competitive)} are within 2 {criterion.upper()} units: not clearly distinguishable")
+    test = None
+    smooth = [k for k in score if k != PIECEWISE]
+    if split_sims > 0 and best == PIECEWISE and smooth:
+        from attnscope.trajectory.split_test import split_test
+
+        test = split_test(x, y, smooth_form=min(smooth, key=score.get), criterion=criterion, n_sim=split_sims,
+                          seed=seed, min_segment=min_segment)
+        if test.p_value > 0.05:
+            notes.append(f"the piecewise split is not significant against {test.smooth_form} (parametric bootstrap "
+                         f"p = {test.p_value:.2f}, {split_sims} curves): smooth data of this noise produce such breaks")
     return Selection(criterion, best, fits, _weights({k: f.aic for k, f in fits.items()}),
-                     _weights({k: f.bic for k, f in fits.items()}), skipped, n, notes, competitive)
+                     _weights({k: f.bic for k, f in fits.items()}), skipped, n, notes, competitive, test)

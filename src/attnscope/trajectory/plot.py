@@ -54,7 +54,12 @@ def plot_family(models: Sequence[ModelTrajectory], path: str | Path) -> Path:
                     ax.plot(nr.layers, nr.values[stat], ls="--", lw=0.8, color=color, alpha=0.6)
             ax.plot(xs, ys, "o", ms=2.5, color=color, label=m.label)
             if sel is not None and sel.selected is not None:
-                ax.plot(xs, sel.fits[sel.selected].fitted, "-", lw=1.0, color=color, alpha=0.8)
+                fx, fy = list(map(float, xs)), list(sel.fits[sel.selected].fitted)
+                if sel.selected == "piecewise_exponential":  # no line across the split
+                    s = sel.fits[sel.selected].params[-1].value
+                    j = next(k for k, v in enumerate(fx) if v >= s)
+                    fx, fy = fx[:j] + [float("nan")] + fx[j:], fy[:j] + [float("nan")] + fy[j:]
+                ax.plot(fx, fy, "-", lw=1.0, color=color, alpha=0.8)
         ax.set_title(f"{name} ({stat})", fontsize=8)
         ax.set_xlabel("layer", fontsize=7)
         ax.tick_params(labelsize=6)

@@ -133,7 +133,7 @@ def _one(source: str, revision: str | None, *, null: bool, seed: int, power: dic
 def trajectory(models: str | Sequence[str], *, revisions: Sequence[str | None] | None = None, null: bool = True,
                seed: int = 0, power_max_iter: int = 300, power_tol: float = 1e-5, criterion: str = "bic",
                level: float = 0.95, ci_method: str = "wald", n_boot: int = 200, min_segment: int = 4,
-               null_max_params_m: float = 1000.0) -> TrajectoryResult:
+               split_sims: int = 99, null_max_params_m: float = 1000.0) -> TrajectoryResult:
     """Per-layer weight-scale trajectories, fits with model selection, temperature schedules and nulls.
 
     Parameters
@@ -156,6 +156,9 @@ def trajectory(models: str | Sequence[str], *, revisions: Sequence[str | None] |
         Parameter CIs: Jacobian covariance with t quantiles, or residual bootstrap (``n_boot``).
     min_segment : int
         Minimum layers per segment of the piecewise exponential.
+    split_sims : int
+        Parametric-bootstrap curves calibrating a selected piecewise split against the
+        best smooth form (0 = no test); see :mod:`attnscope.trajectory.split_test`.
     null_max_params_m : float
         Refuse to build a null larger than this (millions of parameters).
 
@@ -190,12 +193,14 @@ def trajectory(models: str | Sequence[str], *, revisions: Sequence[str | None] |
         raise ProtocolError("power iteration needs max_iter >= 1 and tol > 0", field="power_max_iter", value=power_max_iter)
     if min_segment < 2:
         raise ProtocolError("each piecewise segment needs at least 2 layers", field="min_segment", value=min_segment)
+    if split_sims < 0:
+        raise ProtocolError("split_sims must be >= 0", field="split_sims", value=split_sims)
     fit_kwargs = dict(forms=ALL_FORMS, criterion=criterion, level=level, ci_method=ci_method, n_boot=n_boot, seed=seed,
-                      min_segment=min_segment)
+                      min_segment=min_segment, split_sims=split_sims)
     power = dict(seed=seed, max_iter=power_max_iter, tol=power_tol)
     params = dict(models=names, revisions=revs, null=null, seed=seed, power_max_iter=power_max_iter, power_tol=power_tol,
                   criterion=criterion, level=level, ci_method=ci_method, n_boot=n_boot, min_segment=min_segment,
-                  null_max_params_m=null_max_params_m)
+                  split_sims=split_sims, null_max_params_m=null_max_params_m)
     results = [_one(m, r, null=null, seed=seed, power=power, fit_kwargs=fit_kwargs, null_max_params_m=null_max_params_m)
                for m, r in zip(names, revs)]
     families: dict[str, list[str]] = {}
