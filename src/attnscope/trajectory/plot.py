@@ -67,7 +67,8 @@ def plot_family(models: Sequence[ModelTrajectory], path: str | Path) -> Path:
         ax.set_visible(False)
     handles, labels = axes.flat[0].get_legend_handles_labels()
     family = models[0].family if models else "?"
-    fig.suptitle(f"{family}: per-layer scales (dots), selected fit (line), random-init null (dashed)", fontsize=9)
+    null = ", random-init null (dashed)" if any(m.null is not None for m in models) else ""
+    fig.suptitle(f"{family}: per-layer scales (dots), selected fit (line){null}", fontsize=9)
     if handles:
         fig.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)), fontsize=7, frameon=False)
     fig.tight_layout(rect=(0, 0.05, 1, 0.95))
