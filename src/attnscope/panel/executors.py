@@ -141,10 +141,17 @@ class RayExecutor:
         self.notes: list[str] = []
         self._started = False
         if not ray.is_initialized():
-            if address is not None:
-                ray.init(address=address, log_to_driver=False)
-            else:
-                ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False)
+            try:
+                if address is not None:
+                    ray.init(address=address, log_to_driver=False)
+                else:
+                    ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False)
+            except Exception as exc:  # no cluster at that address, a version mismatch, ...: one line
+                from attnscope.errors import ConfigError
+
+                where = f"the Ray cluster at {address!r}" if address else "a local Ray instance"
+                raise ConfigError(f"cannot start or join {where}: {type(exc).__name__}: "
+                                  f"{' '.join(str(exc).split())[:300]}", field="address", value=address) from exc
             self._started = True
         if gpus_per_job is None:
             has_gpu = ray.cluster_resources().get("GPU", 0) > 0
