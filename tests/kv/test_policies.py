@@ -1,0 +1,177 @@
+"""Every policy keeps exactly the tokens it claims to keep, during decoding, prefill and generate.
+
+One shared matrix (kvpress-style): each row is a policy and the independent rule
+of what it must hold after n tokens; the invariants are checked for every row.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from attnscope.errors import ProtocolError, RecordError
+from attnscope.kv import POLICIES, FullCache, GammaWindow, RandomEvict, SinkWindow, SoftDecay, make_policy
+from attnscope.kv.cache import kv_backend
+from attnscope.kv.soft_decay import strides
+from attnscope.theory import kv_window
+
+T = 40
+
+
+def _sink_recent(n, sinks, budget):
+    """Expected after n tokens: sinks + the last budget-1-sinks positions (all if it fits)."""
+    cap = budget - 1
+    if n <= cap:
+        return list(range(n))
+    return list(range(sinks)) + list(range(n - (cap - sinks), n))
+
+
+MATRIX = [
+    ("full", lambda: FullCache(), lambda layer, n: list(range(n))),
+    ("sink_window", lambda: SinkWindow(budget=10, n_sink=2), lambda layer, n: _sink_recent(n, 2, 10)),
+    ("gamma_window", lambda: GammaWindow(gammas=[0.5, 1.5], f=0.8, n_sink=2),
+     lambda layer, n: _sink_recent(n, 2, 2 + kv_window([0.5, 1.5][layer], T - 1, 0.8) + 1)),
+    ("soft_decay", lambda: SoftDecay(budget=12, gammas=1.0, n_sink=2), None),
+    ("random", lambda: RandomEvict(budget=10, n_sink=2, seed=3), None),
+]
+IDS = [m[0] for m in MATRIX]
+
+
+def test_matrix_covers_every_registered_policy():
+    assert set(IDS) == set(POLICIES)
+
+
+def _decode(model, policy, ids, context=T):
+    """Token-by-token teacher-forced decoding with the evicting cache; positions stored after each step."""
+    hist = []
+    with torch.no_grad(), policy(model, context=context) as cache:
+        logits = []
+        for i in range(ids.shape[1]):
+            logits.append(model(ids[:, i:i + 1], past_key_values=cache).logits)
+            hist.append([cache.positions(layer) for layer in range(len(cache.layers))])
+        keys = [layer.keys.clone() for layer in cache.layers]
+    return torch.cat(logits, 1), hist, keys
+
+
+@pytest.mark.parametrize("name,make,expected", MATRIX, ids=IDS)
+def test_policy_keeps_what_it_claims(tiny, name, make, expected):
+    ids = torch.randint(2, 64, (2, T), generator=torch.Generator().manual_seed(0))
+    policy = make()
+    _, hist, keys = _decode(tiny, policy, ids)
+    budgets = policy.budgets()
+    full_keys = _decode(tiny, FullCache(), ids)[2]
+    for step, per_layer in enumerate(hist):
+        n = step + 1
+        for layer, pos in enumerate(per_layer):
+            assert np.all(np.diff(pos) > 0) and pos[-1] == n - 1 or len(pos) < n  # sorted; newest kept or evicted
+            if budgets[layer] is not None:
+                assert len(pos) <= budgets[layer] - 1
+            if expected is not None:
+                assert pos.tolist() == expected(layer, n), (name, layer, n)
+            if step:
+                prev = set(hist[step - 1][layer].tolist()) | {n - 1}
+                assert set(pos.tolist()) <= prev  # evicted tokens never come back
+            assert set(range(min(2, n))) <= set(pos.tolist()) or name == "full"  # sinks always kept
+    # Layer 0's keys depend only on the token and its position (deeper layers see the evicted context), so
+    # the tensors stored in layer 0 must be exactly the full cache's keys at the claimed positions.
+    pos0 = torch.as_tensor(hist[-1][0])
+    assert torch.equal(keys[0], full_keys[0][:, :, pos0, :])
+
+
+def test_soft_decay_rule_and_budget(tiny):
+    pol = SoftDecay(budget=12, gammas=1.0, n_sink=2).bind(2, T)
+    _, hist, _ = _decode(tiny, pol, torch.randint(2, 64, (1, T)))
+    w = pol.windows_[0]
+    for step, per_layer in enumerate(hist):
+        pos = per_layer[0]
+        rest = pos[pos >= 2]
+        d = step - rest
+        assert np.all(rest % strides(d, w, 1.0) == 0)  # only stride-aligned older tokens survive
+    assert len(hist[-1][0]) == 11  # the whole budget is used (budget 12 = 11 stored + the query)
+
+
+def test_random_is_seeded_and_differs_by_seed(tiny):
+    ids = torch.randint(2, 64, (1, T), generator=torch.Generator().manual_seed(1))
+    a = _decode(tiny, RandomEvict(budget=10, n_sink=2, seed=3), ids)[1][-1]
+    b = _decode(tiny, RandomEvict(budget=10, n_sink=2, seed=3), ids)[1][-1]
+    c = _decode(tiny, RandomEvict(budget=10, n_sink=2, seed=4), ids)[1][-1]
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert any(not np.array_equal(x, y) for x, y in zip(a, c))
+
+
+@pytest.mark.parametrize("name,make,expected", MATRIX, ids=IDS)
+def test_simulated_masks_equal_decoding(tiny, name, make, expected):
+    """Teacher-forced evaluation (one forward, per-layer masks) == token-by-token decoding with the cache."""
+    ids = torch.randint(2, 64, (2, T), generator=torch.Generator().manual_seed(2))
+    policy = make()
+    dec = _decode(tiny, policy, ids)[0]
+    masks = policy.simulate(T)
+    with torch.no_grad(), kv_backend(tiny, masks=masks):
+        sim = tiny(ids, use_cache=False).logits
+    # float32 rounding only: the same keys in a different kernel shape (decode vs full forward)
+    assert torch.allclose(sim, dec, atol=2e-5, rtol=0), (sim - dec).abs().max()
+    if name != "full":
+        assert masks is not None and all(m.sum(1).max() <= b for m, b in zip(masks, policy.budgets()))
+
+
+def test_full_policy_identical_to_no_policy(tiny):
+    ids = torch.randint(2, 64, (2, 30), generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        plain = tiny(ids).logits
+        with FullCache()(tiny, context=30) as cache:
+            with_policy = tiny(ids, past_key_values=cache).logits
+        assert torch.equal(plain, with_policy)
+        assert FullCache().bind(2, 30).simulate(30) is None  # evaluation runs the plain forward
+        g0 = tiny.generate(ids[:1, :10], max_new_tokens=12, do_sample=False)
+        with FullCache()(tiny, context=30) as cache:
+            g1 = tiny.generate(ids[:1, :10], past_key_values=cache, max_new_tokens=12, do_sample=False)
+    assert torch.equal(g0, g1)
+
+
+@pytest.mark.parametrize("name,make,expected", MATRIX, ids=IDS)
+def test_generate_with_policy_matches_manual_greedy(tiny, name, make, expected):
+    """model.generate with the cache == prefill + greedy steps with the same cache (positions included)."""
+    ids = torch.randint(2, 64, (1, 12), generator=torch.Generator().manual_seed(4))
+    new = 20
+    with torch.no_grad():
+        with make()(tiny, context=32) as cache:
+            gen = tiny.generate(ids, past_key_values=cache, max_new_tokens=new, do_sample=False, min_new_tokens=new)
+            n_stored = [len(cache.positions(layer)) for layer in range(2)]
+        policy = make()
+        with policy(tiny, context=32) as cache:
+            out = tiny(ids, past_key_values=cache).logits[:, -1]
+            seq = [ids]
+            for _ in range(new):
+                nxt = out.argmax(-1, keepdim=True)
+                seq.append(nxt)
+                out = tiny(nxt, past_key_values=cache).logits[:, -1]
+    assert torch.equal(gen, torch.cat(seq, 1))
+    for layer, b in enumerate(policy.budgets()):
+        assert n_stored[layer] == (12 + new - 1 if b is None else min(b - 1, 12 + new - 1))
+
+
+def test_bad_parameters_are_one_line_errors():
+    with pytest.raises(ProtocolError, match="budget"):
+        SinkWindow(budget=3, n_sink=4).bind(2, 64)
+    with pytest.raises(ProtocolError, match="budget"):
+        RandomEvict(budget=12.5).bind(2, 64)
+    with pytest.raises(ProtocolError, match="one value per layer"):
+        SinkWindow(budget=[16, 16, 16]).bind(2, 64)
+    with pytest.raises(ProtocolError, match="f"):
+        GammaWindow(gammas=1.0, f=1.5).bind(2, 64)
+    with pytest.raises(ProtocolError, match="gamma"):
+        SoftDecay(budget=16, gammas=float("nan")).bind(2, 64)
+    with pytest.raises(ProtocolError, match="unknown KV policy"):
+        make_policy("lru")
+    with pytest.raises(ProtocolError, match="not bound"):
+        SinkWindow().simulate(10)
+
+
+def test_gamma_window_from_prediction_and_record(tmp_path):
+    from attnscope.theory import gamma_pade
+
+    gw = GammaWindow.from_prediction(10000.0, 256).bind(4, 256)
+    assert gw.windows_ == [kv_window(gamma_pade(10000.0, 256), 255, 0.9)] * 4
+    assert gw.budgets() == [min(4 + D + 1, 256) for D in gw.windows_]
+    with pytest.raises(RecordError, match="no such"):
+        GammaWindow.from_record(tmp_path / "missing.jsonl")
