@@ -116,3 +116,15 @@ def test_score_hands_records_to_the_scorecard(models_dir, tmp_path, capsys):
     assert code == 0, err
     sc = json.loads(out)
     assert sc["panel"]["n_records"] == 2 and "gamma_pade" in sc and "uniform_null" in sc
+
+
+def test_status_of_a_fresh_panel_and_bad_run_options(tmp_path, capsys):
+    p = write_panel(tmp_path, ["a", "b"], corpora=("text", "random"))
+    st = panel_status(p)  # no store yet: every job pending, nothing created
+    assert len(st.pending) == 4 and not st.done and not st.failed and not (tmp_path / "store").exists()
+    for argv, field in ((["--retries", "-1"], "retries"), (["--executor", "slurm"], "executor"),
+                        (["--executor", "ray", "--devices", "0"], "devices"), (["--address", "auto"], "address")):
+        code, out, err = run_cli(["panel", "run", str(p), *argv], capsys)
+        lines = [l for l in err.splitlines() if l.startswith("attnscope: error:")]
+        assert code == 2 and len(lines) == 1 and lines[0].startswith(f"attnscope: error: {field}="), err
+    assert not (tmp_path / "store" / "records.jsonl").exists()

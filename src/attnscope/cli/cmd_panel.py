@@ -28,8 +28,15 @@ panel_app = typer.Typer(help="Measure a panel of models: resumable jobs on a loc
                         no_args_is_help=True)
 app.add_typer(panel_app, name="panel")
 
+_EXAMPLES = """
+Examples:
+
+  attnscope panel run examples/panel.toml                       # sequential, in this process
+  attnscope panel run panel.toml --devices 0,1                  # one process per GPU
+  attnscope panel run panel.toml --executor ray --address auto  # an existing Ray cluster
+"""
 _PANEL = typer.Argument(..., help="The panel file (panel.toml).")
-_STORE = typer.Option(None, "--store", help="Result store folder [default: the file's `store`].")
+_STORE = typer.Option(None, "--store", help="Result store folder (default: the file's store, relative to the file).")
 _JSON = typer.Option(False, "--json", help="Print one JSON object to stdout instead of tables.")
 
 
@@ -55,12 +62,12 @@ def _table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
         sys.stdout.write("\n".join(lines) + "\n\n")
 
 
-@panel_app.command("run")
+@panel_app.command("run", epilog=_EXAMPLES)
 def run_cmd(
     panel: Path = _PANEL,
-    executor: Optional[str] = typer.Option(None, "--executor", help="local | ray [default: the file's, else local]"),
-    address: Optional[str] = typer.Option(None, "--address", help="Ray cluster address [default: a local instance]"),
-    retries: Optional[int] = typer.Option(None, "--retries", help="Extra attempts per failed job [default: file's]"),
+    executor: Optional[str] = typer.Option(None, "--executor", help="local | ray (default: the file's executor.kind, else local)"),
+    address: Optional[str] = typer.Option(None, "--address", help="Ray cluster address, e.g. auto (default: the file's, else start a local instance)"),
+    retries: Optional[int] = typer.Option(None, "--retries", help="Extra attempts per failed job (default: the file's retries)"),
     devices: Optional[str] = typer.Option(None, "--devices", help="Local: one process per device, e.g. 0,1"),
     num_cpus: Optional[int] = typer.Option(None, "--num-cpus", help="CPUs of a local Ray instance"),
     gpus_per_job: Optional[float] = typer.Option(None, "--gpus-per-job", help="Ray num_gpus per task"),
@@ -171,7 +178,7 @@ def score_cmd(panel: Path = _PANEL, store: Optional[Path] = _STORE, json_: bool 
 
 @panel_app.command("export")
 def export_cmd(panel: Path = _PANEL, store: Optional[Path] = _STORE,
-               out: Optional[Path] = typer.Option(None, "--out", help="Parquet file [default: STORE/records.parquet]")
+               out: Optional[Path] = typer.Option(None, "--out", help="Parquet file (default: STORE/records.parquet)")
                ) -> None:
     """Export the store's records as one flat parquet table (needs the parquet extra)."""
     from attnscope.panel.spec import load_panel

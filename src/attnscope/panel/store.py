@@ -106,8 +106,12 @@ class Store:
         for obj in self._lines(self.failures_path):
             if obj.get("kind") != "panel_failure":
                 continue
-            f = Failure(obj["job_key"], int(obj["attempt"]), obj["error_type"], obj["reason"], obj.get("title", ""),
-                        obj.get("executor", ""), obj.get("worker") or {}, obj.get("utc", ""))
+            try:
+                f = Failure(str(obj["job_key"]), int(obj["attempt"]), str(obj["error_type"]), str(obj["reason"]),
+                            obj.get("title", ""), obj.get("executor", ""), obj.get("worker") or {}, obj.get("utc", ""))
+            except (KeyError, TypeError, ValueError) as exc:
+                raise RecordError(f"a failure line lacks {exc} or has a wrong type", field="path",
+                                  value=str(self.failures_path)) from None
             failures.setdefault(f.key, []).append(f)
         return StoreContents(records, failures, dup, foreign)
 
