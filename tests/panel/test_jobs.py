@@ -48,3 +48,22 @@ def test_revision_and_random_init_are_separate_jobs(tmp_path):
     assert len({j.key for j in jobs}) == 3
     assert jobs[1].kwargs["revision"] == "step1000" and "@step1000" in jobs[1].title
     assert jobs[2].kwargs["random_init"] is True and "random init" in jobs[2].title
+
+
+def test_local_weights_are_part_of_the_key(models_dir, tmp_path):
+    import shutil
+
+    from attnscope.panel.run import panel_status, run_panel
+
+    folder = tmp_path / "model"
+    shutil.copytree(models_dir / "m0", folder)
+    p = write_panel(tmp_path, ["./model"])
+    run_panel(p)
+    assert len(panel_status(p).done) == 1
+    # retrained weights in the same folder: a new job (the stored record is stale, not reused)
+    shutil.copy(models_dir / "m1" / "model.safetensors", folder / "model.safetensors")
+    st = panel_status(p)
+    assert not st.done and len(st.pending) == 1 and st.orphans == 1
+    # the same weights back: the stored record counts again
+    shutil.copy(models_dir / "m0" / "model.safetensors", folder / "model.safetensors")
+    assert len(panel_status(p).done) == 1

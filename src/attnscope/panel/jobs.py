@@ -1,11 +1,13 @@
 """Jobs of a panel: one per (model, revision, corpus, precision, protocol), each with a job key.
 
 The job key is the content key (:func:`attnscope.io.content_key`) of the model
-source as written in the panel file and of the measurement's own key parameters
+source as written in the panel file, of the measurement's own key parameters
 (:meth:`attnscope.measure.settings.MeasureSettings.key_params`: corpus, dtype,
-protocol settings, seeds, revision, random init and ``MEASURE_VERSION``). It is
-computed without touching the model, so ``panel status`` works offline and a
-job's identity never depends on the machine that runs it. The record of a job
+protocol settings, seeds, revision, random init and ``MEASURE_VERSION``) and,
+for a bundled model or a local folder, of its config hash and weights fingerprint
+(measure's :func:`~attnscope.measure.settings.weights_fingerprint`). It is
+computed without loading a model or reaching the hub, so ``panel status`` works
+offline, and a job's identity never depends on the executor that runs it. The record of a job
 carries measure's own content key as ``record.key`` (which also fingerprints the
 weights); the job key is stored beside it in ``provenance.extra["panel"]``.
 
@@ -58,10 +60,35 @@ class Job:
                 "torch_threads": self.torch_threads}
 
 
-def job_key(model: str, settings_key_params: dict[str, Any]) -> str:
-    """Content key of a job: the model as written and measure's key parameters."""
+def job_key(model: str, settings_key_params: dict[str, Any], local: Optional[dict[str, Any]] = None) -> str:
+    """Content key of a job: the model as written, measure's key parameters and local weights' identity."""
     return content_key({"kind": "panel_job", "version": JOB_KEY_VERSION, "model": model,
-                        "settings": settings_key_params})
+                        "settings": settings_key_params, "local": local})
+
+
+def local_identity(source: str) -> Optional[dict[str, Any]]:
+    """Config hash and weights fingerprint of a bundled model or local folder; None for anything else.
+
+    Uses measure's own :func:`attnscope.measure.settings.weights_fingerprint`, so retrained
+    weights under the same name or path make new jobs instead of reusing stale records.
+    Hub ids are identified by their revision (nothing is downloaded to key a job).
+    """
+    from pathlib import Path
+
+    from attnscope.archparse.parse import config_sha256
+    from attnscope.archparse.sources import models_dir, read_json
+    from attnscope.measure.settings import weights_fingerprint
+
+    s = source.strip()
+    simple = "/" not in s and os.sep not in s and not s.startswith((".", "~"))
+    folder = models_dir() / s if simple else Path(s).expanduser()
+    try:
+        if not (folder / "config.json").is_file():
+            return None
+        return {"config_sha256": config_sha256(read_json(folder / "config.json")),
+                "weights": weights_fingerprint(folder)}
+    except (AttnscopeError, OSError):  # unreadable: the job itself fails with the reason, recorded
+        return None
 
 
 def expand_jobs(spec: "PanelSpec", *, where: str = "panel") -> list[Job]:
@@ -78,6 +105,7 @@ def expand_jobs(spec: "PanelSpec", *, where: str = "panel") -> list[Job]:
     jobs: list[Job] = []
     seen: dict[str, str] = {}
     for mi, m in enumerate(spec.models):
+        local = local_identity(spec.model_source(m))
         for pi, p in enumerate(spec.protocols):
             for corpus in spec.corpora:
                 for precision in spec.precisions:
@@ -90,7 +118,7 @@ def expand_jobs(spec: "PanelSpec", *, where: str = "panel") -> list[Job]:
                     except AttnscopeError as exc:
                         raise ConfigError(f"{exc.message} in {where}", field=f"protocols[{pi}].{exc.field}",
                                           value=exc.value) from None
-                    key = job_key(m.source, settings.key_params())
+                    key = job_key(m.source, settings.key_params(), local)
                     if key in seen:
                         raise ConfigError(f"describes the same jobs as {seen[key]} in {where}",
                                           field=f"models[{mi}].source", value=m.source)
