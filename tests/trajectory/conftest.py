@@ -23,14 +23,15 @@ def build_tiny(cfg: dict, seed: int = 0):
 
 @pytest.fixture(scope="session")
 def tiny_llama_dir(tmp_path_factory) -> Path:
-    """A saved 8-layer tiny llama with planted input-norm and q-projection trajectories."""
+    """A saved 10-layer tiny llama with planted input-norm and q-projection trajectories."""
     import torch
 
-    cfg = dict(TINY_CONFIGS["llama"], num_hidden_layers=8)
+    cfg = dict(TINY_CONFIGS["llama"], num_hidden_layers=10)
     model = build_tiny(cfg, seed=0)
+    noise = torch.Generator().manual_seed(0)
     with torch.no_grad():
-        for i, layer in enumerate(model.model.layers):
-            layer.input_layernorm.weight.fill_(0.8 * 1.1 ** i)
+        for i, layer in enumerate(model.model.layers):  # 0.8 * 1.1^L with 1% per-layer scatter
+            layer.input_layernorm.weight.fill_(0.8 * 1.1 ** i * (1 + 0.01 * torch.randn(1, generator=noise).item()))
             layer.self_attn.q_proj.weight.mul_(1.0 + 0.1 * i)
     out = tmp_path_factory.mktemp("tiny_llama")
     model.save_pretrained(out)
