@@ -47,3 +47,12 @@ def sinks_and_recent(n: int, n_sinks_present: int, capacity: int) -> np.ndarray:
     """Indices of the stored sinks followed by the most recent ``capacity - sinks`` entries (n > capacity)."""
     recent = capacity - n_sinks_present
     return np.concatenate([np.arange(n_sinks_present, dtype=np.int64), np.arange(n - recent, n, dtype=np.int64)])
+
+
+def sink_window_plan(positions: np.ndarray, n_sink: int, capacity: int):
+    """Runs kept by a sinks + recent-window rule: [(0, s), (n - (capacity - s), n)] or None if it all fits."""
+    n = len(positions)
+    if n <= capacity:
+        return None
+    s = int(np.searchsorted(positions, n_sink, side="left"))
+    return [(0, s), (n - (capacity - s), n)] if s else [(n - capacity, n)]

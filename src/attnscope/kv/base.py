@@ -61,6 +61,8 @@ class KVPolicy(ABC):
     """
 
     name: ClassVar[str] = "base"
+    #: True when the policy may evict below its capacity (e.g. soft decay thins old tokens every step).
+    always_evicts: ClassVar[bool] = False
 
     # ---- what a subclass writes ------------------------------------------------------------
     @abstractmethod
@@ -124,6 +126,22 @@ class KVPolicy(ABC):
             return None
         return np.asarray(keep, dtype=np.int64)
 
+    def evict_plan(self, layer_idx: int, positions: np.ndarray, n_seen: int):
+        """What the cache applies: None (keep all), a list of contiguous (start, stop) runs, or an index array.
+
+        Runs are copied as slices (cheaper than an index gather); policies whose kept
+        set is a few runs (sinks + window) override this to skip building indices.
+        """
+        keep = self.evict(layer_idx, positions, n_seen)
+        if keep is None:
+            return None
+        breaks = np.flatnonzero(np.diff(keep) != 1)
+        if len(breaks) > 3:
+            return keep
+        starts = np.concatenate([[0], breaks + 1])
+        ends = np.concatenate([breaks + 1, [len(keep)]])
+        return [(int(keep[a]), int(keep[b - 1]) + 1) for a, b in zip(starts, ends)]
+
     def simulate(self, T: int) -> Optional[list[np.ndarray]]:
         """Visible keys of every query when T tokens are decoded one at a time from position 0.
 
@@ -134,7 +152,7 @@ class KVPolicy(ABC):
         """
         self._check_bound()
         if all(self.capacity(l) is None or self.capacity(l) >= T - 1 for l in range(self.n_layers_)) \
-                and not getattr(self, "always_evicts", False):
+                and not self.always_evicts:
             return None
         self.reset()
         out = []
@@ -149,7 +167,9 @@ class KVPolicy(ABC):
             for i in range(T):
                 pos = np.append(stored, i)
                 vis[i, pos] = True
-                keep = self.evict(layer, pos, i + 1)
+                cap = self.capacity(layer)
+                keep = self.evict(layer, pos, i + 1) if self.always_evicts or (cap is not None and len(pos) > cap) \
+                    else None
                 stored = pos if keep is None else pos[keep]
             out.append(vis)
             if sig is not None:

@@ -32,6 +32,7 @@ from typing import Iterator, Optional
 import numpy as np
 import torch
 from transformers.cache_utils import Cache, DynamicCache, DynamicLayer
+from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
 
 from attnscope.errors import ProtocolError, UnsupportedModelError
 
@@ -62,14 +63,21 @@ class PolicyLayer(DynamicLayer):
         values = torch.cat([self.values, value_states], dim=-2)
         positions = np.concatenate([self.positions, np.arange(self.n_seen, self.n_seen + q, dtype=np.int64)])
         self.n_seen += q
-        keep = self.policy.evict(self.layer_idx, positions, self.n_seen)
-        if keep is None:
+        cap = self.policy.capacity(self.layer_idx)
+        plan = None
+        if self.policy.always_evicts or (cap is not None and len(positions) > cap):
+            plan = self.policy.evict_plan(self.layer_idx, positions, self.n_seen)
+        if plan is None:
             self.keys, self.values, self.positions = keys, values, positions
+        elif isinstance(plan, list):  # contiguous runs: slices, one cat
+            self.keys = _runs(keys, plan)
+            self.values = _runs(values, plan)
+            self.positions = positions[plan[0][0]:plan[0][1]] if len(plan) == 1 else \
+                np.concatenate([positions[a:b] for a, b in plan])
         else:
-            idx = torch.from_numpy(keep).to(keys.device)
-            self.keys = keys.index_select(-2, idx)
-            self.values = values.index_select(-2, idx)
-            self.positions = positions[keep]
+            idx = torch.from_numpy(plan).to(keys.device)
+            self.keys, self.values = keys.index_select(-2, idx), values.index_select(-2, idx)
+            self.positions = positions[plan]
         return keys, values  # this forward attends to everything stored before plus the new tokens
 
     def stored_length(self) -> int:
@@ -98,6 +106,13 @@ class PolicyLayer(DynamicLayer):
         if not self.is_initialized:
             return 0
         return int(self.keys.numel() * self.keys.element_size() + self.values.numel() * self.values.element_size())
+
+
+def _runs(x: torch.Tensor, runs: list[tuple[int, int]]) -> torch.Tensor:
+    """x[..., a:b, :] for each (a, b) run, concatenated along the sequence axis."""
+    if len(runs) == 1:
+        return x[..., runs[0][0]:runs[0][1], :].contiguous()
+    return torch.cat([x[..., a:b, :] for a, b in runs], dim=-2)
 
 
 class PolicyCache(DynamicCache):
@@ -130,8 +145,6 @@ class _KVState:
 
 def kv_attention_forward(module, query, key, value, attention_mask, **kwargs):
     """Attention through the model's own backend, with per-layer masks (see module docstring)."""
-    from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
-
     state = _ACTIVE.get()
     if state is None:  # pragma: no cover - the backend is only selected inside kv_backend
         raise ProtocolError("the KV attention backend ran outside kv_backend()", field="backend", value=KV_BACKEND)
@@ -215,8 +228,6 @@ def kv_backend(model, masks: Optional[list[np.ndarray]] = None) -> Iterator[None
         Per-layer visibility (from :meth:`KVPolicy.simulate`) for ONE teacher-forced
         forward of length T without a cache. None = the model's own masks.
     """
-    from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
-
     configs = _configs(model)
     base = model.config._attn_implementation
     if base == KV_BACKEND:

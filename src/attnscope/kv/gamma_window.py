@@ -17,7 +17,7 @@ from typing import Optional, Union
 import numpy as np
 
 from attnscope.errors import ProtocolError, RecordError
-from attnscope.kv._params import check_sinks, gammas_per_layer, sinks_and_recent
+from attnscope.kv._params import sink_window_plan, check_sinks, gammas_per_layer, sinks_and_recent
 from attnscope.kv.base import KVPolicy, sink_count
 
 __all__ = ["GammaWindow", "gammas_from_record"]
@@ -106,6 +106,9 @@ class GammaWindow(KVPolicy):
         if len(positions) <= cap:
             return None
         return sinks_and_recent(len(positions), sink_count(positions, self.n_sink), cap)
+
+    def evict_plan(self, layer_idx: int, positions: np.ndarray, n_seen: int):
+        return sink_window_plan(positions, self.n_sink, self.capacity(layer_idx))  # same set as keep_indices
 
     def describe(self) -> dict:
         out = super().describe()

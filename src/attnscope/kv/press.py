@@ -1,4 +1,4 @@
-"""``GammaWindowPress``: the γ-window as a kvpress press (optional; needs ``pip install 'attnscope[kvpress]'``).
+"""``GammaWindowPress``: the γ-window as a kvpress press (optional; needs kvpress in a separate environment).
 
 kvpress (NVIDIA/kvpress) compresses the cache once, after the prefill, through
 ``BasePress.compress(module, hidden_states, keys, values, attentions, kwargs)``.
@@ -21,9 +21,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Union
 
-from attnscope.errors import require_extra
+import importlib.util
 
-require_extra("kvpress", "kvpress")
+from attnscope.errors import MissingExtraError
+
+if importlib.util.find_spec("kvpress") is None:
+    raise MissingExtraError(
+        "GammaWindowPress needs kvpress, which pins transformers < 5.3 (attnscope uses 5.x): create a separate "
+        "environment, `pip install kvpress`, then `pip install --no-deps attnscope` (the press only uses "
+        "attnscope.theory)", field="extra", value="kvpress")
 
 import torch  # noqa: E402
 from kvpress.presses.base_press import BasePress  # noqa: E402

@@ -13,7 +13,7 @@ from typing import Optional, Union
 
 import numpy as np
 
-from attnscope.kv._params import budgets_per_layer, check_sinks, sinks_and_recent
+from attnscope.kv._params import sink_window_plan, budgets_per_layer, check_sinks, sinks_and_recent
 from attnscope.kv.base import KVPolicy, sink_count
 
 __all__ = ["SinkWindow"]
@@ -48,3 +48,6 @@ class SinkWindow(KVPolicy):
         if len(positions) <= cap:
             return None
         return sinks_and_recent(len(positions), sink_count(positions, self.n_sink), cap)
+
+    def evict_plan(self, layer_idx: int, positions: np.ndarray, n_seen: int):
+        return sink_window_plan(positions, self.n_sink, self.capacity(layer_idx))  # same set as keep_indices
