@@ -108,7 +108,7 @@ def test_hub_revisions_download_safetensors_per_revision(monkeypatch, tiny_llama
     monkeypatch.setattr(arch, "resolve_source", lambda s, revision=None: ResolvedSource(s, "hub", cfg, None, "0" * 64, hf_id=s))
     monkeypatch.setattr(huggingface_hub, "snapshot_download",
                         lambda repo, revision=None, allow_patterns=None: calls.append((repo, revision, tuple(allow_patterns))) or str(tiny_llama_dir))
-    res = trajectory("org/tiny", revisions=["step1", "step2"], null=False)
+    res = trajectory("org/tiny", revisions=["step1", "step2"], null=False, split_sims=0)
     assert [m.label for m in res.models] == ["org/tiny@step1", "org/tiny@step2"]
     assert [c[:2] for c in calls] == [("org/tiny", "step1"), ("org/tiny", "step2")]
     assert all("*.safetensors" in c[2] for c in calls)

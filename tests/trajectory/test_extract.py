@@ -147,7 +147,7 @@ def test_extraction_builds_no_model(monkeypatch, tiny_llama_dir):
     monkeypatch.setattr(transformers.AutoModelForCausalLM, "from_pretrained", boom)
     from attnscope.trajectory import trajectory
 
-    res = trajectory(str(tiny_llama_dir), null=False)
+    res = trajectory(str(tiny_llama_dir), null=False, split_sims=0)
     assert res.models[0].extraction.rows["q"].layers == list(range(10))
 
 
