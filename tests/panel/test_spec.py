@@ -49,6 +49,7 @@ BAD = [
     ("n_boot = 30", 'n_boot = 30\n[executor]\nkind = "slurm"', "executor.kind", "local"),
     ("queries = 8", "queries = 8\nlabel = ''", "protocols[0].label", "at least 1"),
     ('name = "test-panel"', 'name = "test-panel" x', "panel", "not valid TOML"),
+    ("n_boot = 30", "n_boot = 30\n[executor]\ndevices = [0, 1.5]", "executor.devices[1]", "valid"),
 ]
 
 

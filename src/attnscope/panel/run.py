@@ -110,8 +110,9 @@ def run_panel(panel: PanelSpec | str | Path, *, executor: Optional[str] = None, 
         attempts = {j.key: len(contents.failures.get(j.key, [])) for j in todo}
         result = PanelRun(st.path, kind, len(jobs), len(jobs) - len(todo))
         if todo:
+            file_devices = [str(d) for d in ex_cfg.devices] if ex_cfg.devices is not None else None
             ex = make_executor(kind, devices=devices if devices is not None else (
-                ex_cfg.devices if kind == "local" else None),
+                file_devices if kind == "local" else None),
                 address=address if address is not None else (ex_cfg.address if kind == "ray" else None),
                 num_cpus=num_cpus if num_cpus is not None else ex_cfg.num_cpus,
                 gpus_per_job=gpus_per_job if gpus_per_job is not None else ex_cfg.gpus_per_job,

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any, Literal, Optional
+from typing import Any, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -87,7 +87,8 @@ class ExecutorEntry(_Strict):
     """How to run the jobs (the command line overrides each field)."""
 
     kind: Literal["local", "ray"] = "local"
-    devices: Optional[list[str]] = Field(default=None, description="local: one process per device (CUDA_VISIBLE_DEVICES)")
+    devices: Optional[list[Union[int, str]]] = Field(
+        default=None, description="local: one process per device (CUDA_VISIBLE_DEVICES), e.g. [0, 1] or [\"0\", \"1\"]")
     address: Optional[str] = Field(default=None, description="ray: address of an existing cluster; default: start a local one")
     num_cpus: Optional[int] = Field(default=None, ge=1, description="ray: CPUs of the local instance it starts")
     gpus_per_job: Optional[float] = Field(default=None, ge=0, description="ray: num_gpus of each task")
@@ -133,6 +134,18 @@ def _loc(loc: tuple) -> str:
     return out or "panel"
 
 
+def _trim(data: Any, loc: tuple) -> tuple:
+    """Drop the union tags pydantic appends after the offending value (``devices[0].int`` -> ``devices[0]``)."""
+    for i, part in enumerate(loc):
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
+            data = data[part]
+        else:
+            return loc if isinstance(data, (dict, list)) else loc[:i]
+    return loc
+
+
 def _lookup(data: Any, loc: tuple) -> Any:
     for part in loc:
         try:
@@ -151,7 +164,7 @@ def parse_panel(data: dict[str, Any], *, path: Optional[Path] = None) -> PanelSp
     except ValidationError as exc:
         errors = exc.errors()  # a misspelt key also makes the right one "missing": report the misspelling
         err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
-        loc = tuple(err["loc"])
+        loc = _trim(data, tuple(err["loc"])) if err["type"] != "missing" else tuple(err["loc"])
         kind = err["type"]
         msg = "unknown key (check the spelling)" if kind == "extra_forbidden" else (
             "required key is missing" if kind == "missing" else err["msg"])
