@@ -53,7 +53,9 @@ class KVKnee(_Model):
     policy: str
     task: str
     lag: Optional[int] = None
-    measured_budget: Optional[int]
+    measured_budget: Optional[int] = Field(description="None when the smallest budget loses nothing")
+    status: str = Field(description="'knee' | 'not reached below T (knee in (max budget, T])' | "
+                                    "'no loss at the smallest budget'")
     measured_ci95_lo: Optional[float] = None
     measured_ci95_hi: Optional[float] = None
     predicted_budget: float = Field(description="n_sink + D_f + 1 (mean over layers)")
@@ -93,13 +95,15 @@ def _gammas(spec, n_layers: int, gamma: str, gamma_record: Optional[str], warnin
         f"gamma_pade(theta={spec.rope_theta:g}, T_train={spec.T_train})"
 
 
-def _knee(deltas: np.ndarray, budgets: Sequence[int], f: float) -> float:
+def _knee(deltas: np.ndarray, budgets: Sequence[int], f: float) -> np.ndarray:
     """Smallest budget with Δ(B) ≤ (1 − f)·Δ(B_min); deltas [..., n_budgets] sorted by budget.
 
-    NaN where the smallest budget loses nothing (Δ(B_min) ≤ 0: no knee to find).
+    The last budget must be T (the full cache, Δ = 0), so a knee always exists
+    when Δ(B_min) > 0; NaN where the smallest budget loses nothing.
     """
     target = (1 - f) * deltas[..., :1]
     ok = deltas <= target
+    ok[..., -1] = True
     first = np.argmax(ok, axis=-1)
     out = np.asarray(budgets, dtype=float)[first]
     return np.where(deltas[..., 0] > 0, out, np.nan)
@@ -226,7 +230,7 @@ def kv_eval(source: str, *, policies: Sequence[str], budgets: Sequence[int], fra
 
     D_f = [int(kv_window(g, T - 1, f)) for g in gammas]
     predicted = float(np.mean([n_sink + D + 1 for D in D_f]))
-    knees = _knees(deltas_by_task, policies, budgets, f, predicted, n_boot, seed)
+    knees = _knees(deltas_by_task, policies, budgets, T, f, predicted, n_boot, seed)
     settings = dict(source=source, policies=list(policies), budgets=budgets, fractions=list(fractions), T=T,
                     prompts=prompts, seed=seed, n_sink=n_sink, f=f, copy_span=copy_span, lags=list(lags),
                     score_from=score_from, gamma=gamma, gamma_record=gamma_record, n_boot=n_boot, dtype=dtype)
@@ -242,22 +246,27 @@ def kv_eval(source: str, *, policies: Sequence[str], budgets: Sequence[int], fra
                                               extra={"bootstrap": f"over prompts, n_boot={n_boot}, seed={seed}"}))
 
 
-def _knees(deltas_by_task, policies, budgets, f, predicted, n_boot, seed) -> list[KVKnee]:
+def _knees(deltas_by_task, policies, budgets, T, f, predicted, n_boot, seed) -> list[KVKnee]:
     from attnscope.measure.bootstrap import cluster_bootstrap, weighted_mean
 
-    definition = (f"smallest tested budget with mean dNLL <= (1 - {f:g}) * dNLL(smallest budget); None when the "
-                  "smallest budget loses nothing (dNLL <= 0)")
+    definition = (f"smallest budget with mean dNLL <= (1 - {f:g}) * dNLL(smallest budget), over the tested budgets "
+                  f"and T = {T} (the full cache, dNLL = 0)")
+    grid = list(budgets) + ([T] if budgets[-1] < T else [])
     out = []
     for (task, lag), d in deltas_by_task.items():
         for name in policies:
             if name not in UNIFORM_POLICIES or len(budgets) < 2:
                 continue
             D = np.stack([d[f"{name}@{b}"] for b in budgets], axis=1)  # [P, n_budgets]
-            res = cluster_bootstrap(lambda w: _knee(weighted_mean(w, D), budgets, f)[:, None], D.shape[0],
+            if len(grid) > len(budgets):
+                D = np.concatenate([D, np.zeros((D.shape[0], 1))], axis=1)
+            res = cluster_bootstrap(lambda w: _knee(weighted_mean(w, D), grid, f)[:, None], D.shape[0],
                                     n_boot=n_boot, rng=np.random.default_rng(seed), method="percentile")
             est = res.estimate[0]
+            status = ("no loss at the smallest budget" if not np.isfinite(est) else
+                      "not reached below T (knee in (max budget, T])" if est == T and budgets[-1] < T else "knee")
             out.append(KVKnee(policy=name, task=task, lag=lag,
-                              measured_budget=int(est) if np.isfinite(est) else None,
+                              measured_budget=int(est) if np.isfinite(est) else None, status=status,
                               measured_ci95_lo=_fin(res.lo[0]), measured_ci95_hi=_fin(res.hi[0]),
                               predicted_budget=predicted, definition=definition))
     return out
