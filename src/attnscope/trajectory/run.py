@@ -7,6 +7,7 @@ selection per row -> derived temperature schedules -> the random-init null
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -130,8 +131,8 @@ def _one(source: str, revision: str | None, *, null: bool, seed: int, power: dic
         fits=_fit_rows(ext, fit_kwargs), temperature=temps, temperature_notes=tnotes, null=null_report, warnings=warnings)
 
 
-def trajectory(models: str | Sequence[str], *, revisions: Sequence[str | None] | None = None, null: bool = True,
-               seed: int = 0, power_max_iter: int = 300, power_tol: float = 1e-5, criterion: str = "bic",
+def trajectory(models: str | os.PathLike | Sequence[str | os.PathLike], *, revisions: Sequence[str | None] | None = None,
+               null: bool = True, seed: int = 0, power_max_iter: int = 300, power_tol: float = 1e-5, criterion: str = "bic",
                level: float = 0.95, ci_method: str = "wald", n_boot: int = 200, min_segment: int = 4,
                split_sims: int = 99, null_max_params_m: float = 1000.0) -> TrajectoryResult:
     """Per-layer weight-scale trajectories, fits with model selection, temperature schedules and nulls.
@@ -172,7 +173,7 @@ def trajectory(models: str | Sequence[str], *, revisions: Sequence[str | None] |
     from attnscope.io import content_key
 
     t0 = time.perf_counter()
-    names = [models] if isinstance(models, str) else list(models)
+    names = [str(models)] if isinstance(models, (str, os.PathLike)) else [str(m) for m in models]
     if not names:
         raise ProtocolError("give at least one model", field="models", value=names)
     revs: list[str | None] = list(revisions) if revisions else [None] * len(names)
