@@ -40,3 +40,13 @@ def run_cli(argv, capsys):
         code = exc.code or 0
     out = capsys.readouterr()
     return code, out.out, out.err
+
+
+def fake_job(payload):
+    """A job function for worker-process tests: no torch; the key "crash" kills its worker process."""
+    import os
+
+    if payload["key"] == "crash":
+        os._exit(3)
+    return {"key": payload["key"], "ok": True, "record": None,
+            "worker": {"pid": os.getpid(), "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES")}}

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from typing import Any, Iterable, Iterator, Optional
+from typing import Any, Callable, Iterable, Iterator, Optional
 
 from attnscope.panel.jobs import run_job
 
@@ -40,17 +40,21 @@ class LocalExecutor:
     devices : list of str, optional
         Device ids for ``CUDA_VISIBLE_DEVICES`` (e.g. ``["0", "1"]``); one worker
         process each. None or empty: run sequentially in this process.
+    job_fn : callable, optional
+        The job function (default :func:`attnscope.panel.jobs.run_job`); must be a
+        module-level function so that spawned workers can import it.
     """
 
-    def __init__(self, devices: Optional[list[str]] = None):
+    def __init__(self, devices: Optional[list[str]] = None, *, job_fn: Optional[Callable[[dict], Result]] = None):
         self.devices = list(devices or [])
+        self.job_fn = job_fn if job_fn is not None else run_job
         self.name = "local" if not self.devices else f"local-processes[{','.join(self.devices)}]"
         self._pools: dict[str, Any] = {}
 
     def run(self, payloads: Iterable[dict[str, Any]]) -> Iterator[Result]:
         if not self.devices:
             for p in payloads:
-                yield run_job(p)
+                yield self.job_fn(p)
             return
         yield from self._run_processes(list(payloads))
 
@@ -73,7 +77,7 @@ class LocalExecutor:
         def submit(dev: str) -> None:
             if queue:
                 p = queue.popleft()
-                running[self._pool(dev).submit(run_job, p)] = (dev, p)
+                running[self._pool(dev).submit(self.job_fn, p)] = (dev, p)
 
         for dev in self.devices:
             submit(dev)
