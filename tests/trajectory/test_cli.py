@@ -129,3 +129,12 @@ def test_every_bundled_trained_model_is_read():
         assert q.layers == list(range(m.extraction.n_layers)) and all(v > 0 for v in q.values["spectral"])
         unconverged = [r for r in m.extraction.rows.values() if r.kind == "proj" and not all(r.spectral_converged)]
         assert len(unconverged) == sum("power iteration did not reach" in w for w in m.warnings)
+
+
+def test_oversized_null_is_refused_before_any_work(tmp_path, tiny_llama_dir, capsys, monkeypatch):
+    import attnscope.trajectory.run as run
+
+    monkeypatch.setattr(run, "extract", lambda *a, **k: pytest.fail("extraction ran before the null size check"))
+    code, _, err = _run(["trajectory", str(tiny_llama_dir), "--out", str(tmp_path / "t.json"),
+                         "--null-max-params-m", "0.001"], capsys)
+    assert code == 2 and err.count("\n") == 1 and "--no-null" in err

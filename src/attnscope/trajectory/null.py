@@ -15,6 +15,15 @@ from attnscope.errors import ConfigError, ProtocolError
 from attnscope.trajectory.sources import StateDictSource
 
 
+def check_null_size(n_params_M: float, max_params_M: float) -> None:
+    """Refuse (ProtocolError) a null larger than ``max_params_M`` million parameters, before any work."""
+    if n_params_M > max_params_M:
+        raise ProtocolError(
+            f"the random-init null holds the whole model in float32 ({n_params_M:.0f}M params, "
+            f"~{4 * n_params_M / 1000:.1f} GB); pass --no-null, or raise --null-max-params-m above {n_params_M:.0f}",
+            field="null_max_params_m", value=max_params_M)
+
+
 def random_init_source(cfg: dict[str, Any], *, seed: int, n_params_M: float, max_params_M: float) -> StateDictSource:
     """Build the random-init model of ``cfg`` and wrap its state dict.
 
@@ -35,11 +44,7 @@ def random_init_source(cfg: dict[str, Any], *, seed: int, n_params_M: float, max
     ConfigError
         transformers does not know the model_type.
     """
-    if n_params_M > max_params_M:
-        raise ProtocolError(
-            f"the random-init null holds the whole model in float32 ({n_params_M:.0f}M params, "
-            f"~{4 * n_params_M / 1000:.1f} GB); pass --no-null, or raise --null-max-params-m above {n_params_M:.0f}",
-            field="null_max_params_m", value=max_params_M)
+    check_null_size(n_params_M, max_params_M)
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM
 

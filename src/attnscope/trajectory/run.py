@@ -112,6 +112,10 @@ def _one(source: str, revision: str | None, *, null: bool, seed: int, power: dic
     label = rs.hf_id or rs.name
     spec = parse_config(rs.config, name=label, source=f"{rs.kind}:{label}")
     layout = layout_for(spec, rs.config)
+    if null:
+        from attnscope.trajectory.null import check_null_size
+
+        check_null_size(spec.n_params_M, null_max_params_m)
     ext = extract(SafetensorsSource(_weights_folder(rs, revision)), layout, **power)
     warnings = [*spec.warnings, *ext.warnings]
     temps, tnotes = temperature_schedules(ext, layout, **fit_kwargs)
