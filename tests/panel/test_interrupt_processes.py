@@ -71,8 +71,9 @@ def test_one_process_per_device_gives_the_same_records(models_dir, tmp_path):
     models = [str(models_dir / "m0"), str(models_dir / "m1")]
     p = write_panel(tmp_path, models, corpora=("random",))
     seq = run_panel(p, store=tmp_path / "seq")
-    par = run_panel(p, store=tmp_path / "par", devices=["0", "1"])
-    assert seq.complete and par.complete and par.executor == "local-processes[0,1]"
+    # one worker process (the dispatch over several devices is tested with a light job in test_executors)
+    par = run_panel(p, store=tmp_path / "par", devices=["0"])
+    assert seq.complete and par.complete and par.executor == "local-processes[0]"
     a = {j.key: r for j, r in panel_status(p, store=tmp_path / "seq").done}
     b = {j.key: r for j, r in panel_status(p, store=tmp_path / "par").done}
     assert a.keys() == b.keys() and len(a) == 2
@@ -81,4 +82,4 @@ def test_one_process_per_device_gives_the_same_records(models_dir, tmp_path):
         assert a[k].model_dump(exclude={"provenance"}) == b[k].model_dump(exclude={"provenance"})
     workers = [r.provenance.extra["panel"]["worker"] for r in b.values()]
     assert all(w["pid"] != os.getpid() for w in workers)
-    assert {w["cuda_visible_devices"] for w in workers} <= {"0", "1"}
+    assert {w["cuda_visible_devices"] for w in workers} == {"0"} and len({w["pid"] for w in workers}) == 1
