@@ -50,6 +50,7 @@ BAD = [
     ("queries = 8", "queries = 8\nlabel = ''", "protocols[0].label", "at least 1"),
     ('name = "test-panel"', 'name = "test-panel" x', "panel", "not valid TOML"),
     ("n_boot = 30", "n_boot = 30\n[executor]\ndevices = [0, 1.5]", "executor.devices[1]", "valid"),
+    ('name = "test-panel"', 'name = "test-panel"\nbase = "/"', "base", "unknown key"),
 ]
 
 

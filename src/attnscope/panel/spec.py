@@ -31,13 +31,12 @@ Example
 """
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from attnscope.errors import ConfigError
+from attnscope.errors import ConfigError, MissingExtraError
 
 
 class _Strict(BaseModel):
@@ -159,6 +158,9 @@ def parse_panel(data: dict[str, Any], *, path: Optional[Path] = None) -> PanelSp
     """Validate a parsed panel mapping; raise one ConfigError naming the first bad key."""
     where = f"panel file {str(path)!r}" if path is not None else "panel"
     base = path.parent if path is not None else Path(".")
+    for internal in ("base", "path"):  # set from the file's location, never from its contents
+        if internal in data:
+            raise ConfigError(f"unknown key (check the spelling) in {where}", field=internal, value=data[internal])
     try:
         spec = PanelSpec.model_validate({**data, "base": base, "path": path})
     except ValidationError as exc:
@@ -185,6 +187,19 @@ def _check_settings(spec: PanelSpec, where: str) -> None:
     expand_jobs(spec, where=where)  # measure's own validation of every setting, and no duplicate jobs
 
 
+def _toml():
+    """:mod:`tomllib` (Python >= 3.11) or its backport ``tomli`` (Python 3.10)."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+        try:
+            import tomli as tomllib
+        except ModuleNotFoundError:
+            raise MissingExtraError("reading panel.toml on Python 3.10 needs tomli: pip install tomli",
+                                    field="module", value="tomli") from None
+    return tomllib
+
+
 def load_panel(path: str | Path) -> PanelSpec:
     """Read and validate a ``panel.toml`` file.
 
@@ -194,6 +209,7 @@ def load_panel(path: str | Path) -> PanelSpec:
         Missing file, invalid TOML, an unknown or mistyped key, a bad measurement
         setting or a duplicated job; ``field`` names the key.
     """
+    tomllib = _toml()
     p = Path(path)
     if not p.is_file():
         raise ConfigError("no such panel file", field="panel", value=str(path))
