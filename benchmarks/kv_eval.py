@@ -51,11 +51,13 @@ def plot(res: dict, path: Path) -> None:
                 lo.append(s["delta_nll_vs_ref"]["mean"] - s["delta_nll_vs_ref"]["ci95_lo"])
                 hi.append(s["delta_nll_vs_ref"]["ci95_hi"] - s["delta_nll_vs_ref"]["mean"])
             ax.errorbar(xs, ys, yerr=[lo, hi], marker="o", ms=3, capsize=2, color=colors[pol], label=pol)
-        gw = [p for p in res["points"] if p["policy"] == "gamma_window"]
-        if gw:
-            s = [next(s for s in p["scores"] if s["task"] == task and (s["lag"] or 0) == lag) for p in gw]
-            ax.scatter([p["budget_mean"] for p in gw], [x["delta_nll_vs_ref"]["mean"] for x in s], marker="*",
-                       s=80, color=colors["gamma_window"], zorder=5, label="gamma_window (f sweep)")
+        for pol, marker, lab in (("gamma_window", "*", "gamma_window, γ_Padé (f sweep)"),
+                                 ("gamma_window_measured", "P", "gamma_window, measured γ per layer")):
+            gw = [p for p in res["points"] if p["policy"] == pol]
+            if gw:
+                s = [next(s for s in p["scores"] if s["task"] == task and (s["lag"] or 0) == lag) for p in gw]
+                ax.scatter([p["budget_mean"] for p in gw], [x["delta_nll_vs_ref"]["mean"] for x in s],
+                           marker=marker, s=70, color="C2" if marker == "*" else "C4", zorder=5, label=lab)
         ax.axvline(pred, ls="--", color="k", lw=1, label=f"predicted n_sink+D_0.9+1 = {pred:g}")
         ax.axhline(0, color="grey", lw=0.6)
         ax.set_xscale("log", base=2)
@@ -78,6 +80,10 @@ def section(res: dict, fig_name: str) -> str:
              f"D_0.9(γ, N={pr['N']}) = {pr['D_f_per_layer'][0]} → predicted budget **{pr['predicted_budget']:g}**; "
              f"copy chance NLL = ln(#tokens) = {pr['chance_nll_copy']:.2f}. Wall time "
              f"{res['provenance']['wall_s']:.0f} s.", "",
+             (f"Measured γ per layer (attnscope measure, rows protocol): "
+              f"{', '.join(f'{g:.3f}' for g in pr['measured']['gamma_per_layer'])} → D_0.9 per layer "
+              f"{pr['measured']['D_f_per_layer']}, predicted budget {pr['measured']['predicted_budget']:g} "
+              "(rows `gamma_window[measured]`)." if "measured" in pr else ""), "",
              f"![quality vs budget](figures/{fig_name})", "",
              "| policy | task | measured knee (95% CI) | predicted |", "|---|---|---|---|"]
     for k in res["knees"]:
@@ -98,6 +104,28 @@ def section(res: dict, fig_name: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _add_measured(d: dict, name: str, args, *, budgets) -> None:
+    """Measure γ per layer (attnscope measure) and add γ-window points that use it."""
+    import tempfile
+
+    from attnscope.kv.evaluate import kv_eval
+    from attnscope.measure import measure
+
+    rec_path = Path(tempfile.mkdtemp()) / f"{name}.jsonl"
+    measure(name, prompts=8, seeds=[0], device="cpu", n_boot=200, out=str(rec_path))
+    res = kv_eval(name, policies=["gamma_window"], budgets=budgets, fractions=[0.5, 0.8, 0.9, 0.95],
+                  prompts=args.prompts, lags=[int(x) for x in args.lags.split(",")], n_boot=args.n_boot,
+                  gamma_record=str(rec_path))
+    m = json.loads(res.model_dump_json())
+    for p in m["points"]:
+        if p["policy"] == "gamma_window":
+            p["policy"] = "gamma_window_measured"
+            p["label"] = p["label"].replace("gamma_window", "gamma_window[measured]")
+            d["points"].append(p)
+    d["predictions"]["measured"] = {k: m["predictions"][k] for k in ("gamma_per_layer", "D_f_per_layer",
+                                                                       "predicted_budget", "gamma_source")}
+
+
 def main(argv=None) -> None:
     import torch
 
@@ -111,6 +139,7 @@ def main(argv=None) -> None:
     ap.add_argument("--lags", default="32,96,192")
     ap.add_argument("--n-boot", type=int, default=1000)
     ap.add_argument("--json-dir", default=None, help="also write each result JSON here")
+    ap.add_argument("--measured", action="store_true", help="also run the γ-window with γ measured per layer")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     models = args.models or [m for m in list_bundled_models() if m == "tiny-main" or m.startswith("tiny-theta")]
@@ -121,6 +150,8 @@ def main(argv=None) -> None:
                       budgets=[int(b) for b in args.budgets.split(",")], fractions=[0.5, 0.8, 0.9, 0.95],
                       prompts=args.prompts, lags=[int(x) for x in args.lags.split(",")], n_boot=args.n_boot)
         d = json.loads(res.model_dump_json())
+        if args.measured:
+            _add_measured(d, name, args, budgets=[int(b) for b in args.budgets.split(",")])
         if args.json_dir:
             Path(args.json_dir).mkdir(parents=True, exist_ok=True)
             (Path(args.json_dir) / f"kv_eval_{name}.json").write_text(json.dumps(d, indent=1))

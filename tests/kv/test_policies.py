@@ -175,3 +175,35 @@ def test_gamma_window_from_prediction_and_record(tmp_path):
     assert gw.budgets() == [min(4 + D + 1, 256) for D in gw.windows_]
     with pytest.raises(RecordError, match="no such"):
         GammaWindow.from_record(tmp_path / "missing.jsonl")
+
+
+def _record(path, gammas):
+    from attnscope.io import append_jsonl
+    from attnscope.records import Measurement, MeasurementRecord, Provenance, UnitGamma
+
+    m = Measurement(gamma=float(np.mean([g for g in gammas if g is not None])), ci_method="test", method="ols_loglog",
+                    protocol="rows", T_eval=48, corpus="text", n_prompts_per_distance=2, seeds=[0], distances=[1],
+                    precision="float32", per_layer=[UnitGamma(layer=i, gamma=g) for i, g in enumerate(gammas)])
+    append_jsonl(path, MeasurementRecord(key="k", model_id="tiny", measurement=m, provenance=Provenance(attnscope="t")))
+    return path
+
+
+def test_gamma_window_from_a_measurement_record(tmp_path):
+    gw = GammaWindow.from_record(_record(tmp_path / "m.jsonl", [0.2, 1.4]), f=0.9, n_sink=2).bind(2, 48)
+    assert gw.gamma_source == "measurement.per_layer"
+    assert gw.windows_ == [kv_window(0.2, 47, 0.9), kv_window(1.4, 47, 0.9)] and gw.windows_[0] > gw.windows_[1]
+    with pytest.raises(RecordError, match="no gamma for these layers"):
+        GammaWindow.from_record(_record(tmp_path / "bad.jsonl", [0.3, None]))
+
+
+def test_kv_eval_with_measured_gammas(tiny_folder, tmp_path):
+    from attnscope.kv.evaluate import kv_eval
+
+    res = kv_eval(str(tiny_folder), policies=["gamma_window"], budgets=[8, 16], fractions=[0.9], prompts=2,
+                  n_boot=20, gamma_record=str(_record(tmp_path / "m.jsonl", [0.2, 1.4])), device="cpu")
+    gw = next(p for p in res.points if p.policy == "gamma_window")
+    assert res.predictions["gamma_source"] == "measurement.per_layer"
+    assert gw.budgets_per_layer == [min(4 + kv_window(g, 47, 0.9) + 1, 48) for g in (0.2, 1.4)]
+    with pytest.raises(ProtocolError, match="layers"):
+        kv_eval(str(tiny_folder), policies=["gamma_window"], budgets=[8], prompts=2, n_boot=20, device="cpu",
+                gamma_record=str(_record(tmp_path / "m3.jsonl", [0.2, 0.3, 0.4])))
