@@ -36,6 +36,12 @@ RC = {
 }
 
 
+def _g(v: float) -> str:
+    """3 significant digits for legends, never '-0'."""
+    s = f"{v:.3g}"
+    return "0" if s == "-0" else s
+
+
 def _arr(values: Sequence[Optional[float]]) -> np.ndarray:
     """A float array with None -> NaN."""
     return np.array([np.nan if v is None else float(v) for v in values], dtype=float)
@@ -91,13 +97,13 @@ def tidy_log_axis(axis: Any, lo: float, hi: float) -> None:
 
     if not (np.isfinite(lo) and np.isfinite(hi) and lo > 0 and hi > lo):
         return
-    if hi / lo < 10:
+    if hi / lo < 3:
         axis.set_major_locator(MaxNLocator(5))
         axis.set_minor_locator(NullLocator())
         sig = int(min(6, max(2, math.ceil(math.log10(hi / (hi - lo))) + 1)))
         axis.set_major_formatter(FuncFormatter(_tick_label(sig)))
     else:
-        axis.set_major_locator(LogLocator(base=10))
+        axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0) if hi / lo < 300 else (1.0,)))
         axis.set_major_formatter(FuncFormatter(_tick_label(3)))
         axis.set_minor_formatter(NullFormatter())
 
@@ -106,6 +112,9 @@ def layer_axis(ax: Any) -> None:
     """Integer ticks on a layer x axis, and no offset on the y axis."""
     from matplotlib.ticker import MaxNLocator, ScalarFormatter
 
+    x0, x1 = ax.dataLim.x0, ax.dataLim.x1
+    if np.isfinite(x0) and np.isfinite(x1):  # whole layers in view, even with jittered points
+        ax.set_xlim(round(x0) - 0.5, round(x1) + 0.5)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=12))
     if isinstance(ax.yaxis.get_major_formatter(), ScalarFormatter):
         ax.yaxis.get_major_formatter().set_useOffset(False)
@@ -167,7 +176,7 @@ def decay_svg(curves: Sequence[dict[str, Any]], *, fid: str, title: str = "") ->
                 if gamma is not None and log_A is not None and math.isfinite(gamma):
                     dd = np.geomspace(max(d_min, d.min()), d.max(), 50)
                     ax.plot(dd, np.exp(log_A) * dd ** (-gamma), "--", color=FIT if not many else col, lw=1.2,
-                            label=None if many else f"OLS fit (d ≥ {d_min}): γ = {gamma:.3g}")
+                            label=None if many else f"OLS fit (d ≥ {d_min}): γ = {_g(gamma)}")
             if c.get("null") is not None:
                 nu = _arr(c["null"])
                 ax.plot(d, nu, ":", color=NULL if not many else col, lw=1.4, alpha=0.9,
@@ -196,18 +205,18 @@ def layer_gamma_svg(units: Sequence[Any], *, fid: str, gamma_uniform: Optional[f
         ax = axes[0, 0]
         series = [("OLS γ", "gamma", "gamma_ci95_lo", "gamma_ci95_hi", ACCENT, -0.08),
                   ("MLE γ", "mle_gamma", "mle_gamma_ci95_lo", "mle_gamma_ci95_hi", "#d97706", 0.08)]
-        for label, k, klo, khi, col, dx in series:
+        present = [sr for sr in series if np.isfinite(_arr([getattr(u, sr[1]) for u in units])).any()]
+        for label, k, klo, khi, col, dx in present:
+            dx = dx if len(present) > 1 else 0.0  # side by side only when both estimators are shown
             g = _arr([getattr(u, k) for u in units])
-            if not np.isfinite(g).any():
-                continue
             lo, hi = _arr([getattr(u, klo) for u in units]), _arr([getattr(u, khi) for u in units])
             err = np.vstack([np.where(np.isfinite(lo), g - lo, 0), np.where(np.isfinite(hi), hi - g, 0)])
             ax.errorbar(layers + dx, g, yerr=err, fmt="o-", color=col, ms=3.5, lw=1.0, capsize=2.5,
                         label=f"{label} (95% CI)")
         if gamma_uniform is not None:
-            ax.axhline(gamma_uniform, color=NULL, ls=":", lw=1.4, label=f"uniform null γ = {gamma_uniform:.3g}")
+            ax.axhline(gamma_uniform, color=NULL, ls=":", lw=1.4, label=f"uniform null γ = {_g(gamma_uniform)}")
         if gamma_pade is not None:
-            ax.axhline(gamma_pade, color=PRED, ls="--", lw=1.1, label=f"γ_Padé = {gamma_pade:.3g}")
+            ax.axhline(gamma_pade, color=PRED, ls="--", lw=1.1, label=f"γ_Padé = {_g(gamma_pade)}")
         ax.set_xlabel("layer")
         ax.set_ylabel("γ")
         layer_axis(ax)
@@ -248,7 +257,9 @@ def heatmap_svg(matrix: Sequence[Sequence[Optional[float]]], *, fid: str, title:
         if annotate if annotate is not None else L * H <= 80:
             for (i, j), v in np.ndenumerate(M):
                 if np.isfinite(v):
-                    ax.text(j, i, f"{v:.2g}", ha="center", va="center", fontsize=6.5, color=INK)
+                    r, g, b, _ = cm(im.norm(v))
+                    dark = 0.299 * r + 0.587 * g + 0.114 * b < 0.5
+                    ax.text(j, i, f"{v:.2g}", ha="center", va="center", fontsize=6.5, color="white" if dark else INK)
         cb = fig.colorbar(im, ax=ax, shrink=0.9)
         cb.set_label(cbar_label)
         if title:

@@ -55,7 +55,8 @@ def overlap_grid_svg(panels: Sequence[dict[str, Any]], *, fid: str, space: str, 
             ax.tick_params(labelsize=6)
             stat = ov.mean_cos2 if cos2 else ov.mean
             null = ov.null_cos2 if cos2 else ov.null_mean
-            ax.set_title(f"layer {p['layer']}: {_fmt(stat)} (null {_fmt(null)})", fontsize=7.5)
+            rng = "" if cos2 else f" [{_fmt(ov.null_q025)}, {_fmt(ov.null_q975)}]"
+            ax.set_title(f"layer {p['layer']}: {_fmt(stat)}\nnull {_fmt(null)}{rng}", fontsize=7.5)
         for ax in list(axes.flat)[n:]:
             ax.set_visible(False)
         if im is not None:
