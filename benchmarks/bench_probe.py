@@ -16,7 +16,9 @@ All three call the causal LM with ``logits_to_keep=1`` (no T×vocab logits: the
 comparison is about attention). Memory: each (case, T) runs in a fresh subprocess;
 after a warm-up forward at T = 64 the peak-RSS counter is reset
 (``/proc/self/clear_refs``, Linux) and one forward is measured for the peak-RSS
-increment over the resident set before it. Time: one subprocess per T runs the
+increment over the resident set before it, with ``MALLOC_MMAP_THRESHOLD_=131072``
+(glibc's dynamic mmap threshold otherwise makes the peak depend on allocation
+history: ±50 MB between identical runs). Time: one subprocess per T runs the
 three cases interleaved in a rotating order (a b c, b c a, c a b, ...) so that load from other jobs on
 the shared CPU hits all alike; the wall time is the median of ``repeats``.
 
@@ -74,7 +76,7 @@ def _streaming_reducer(T: int, n_layers: int, n_heads: int, queries):
         a = torch.gather(r, 2, key_at[None].expand(r.shape[0], -1, -1)) * valid  # [H, Q, D]
         state["A"][layer] += a.sum(1).double()
         state["sink"][layer] += r[:, :, 0].sum(1).double()
-        ent = -(r * torch.log(r.clamp_min(1e-30))).sum(-1)  # [H, Q]
+        ent = torch.special.entr(r).sum(-1)  # [H, Q]; -r ln r with one temporary
         state["entropy"][layer] += ent.sum(1).double()
         state["log_z"][layer] += log_z[0].sum(1).double()
 
@@ -172,7 +174,8 @@ def render(results: list[dict], threads: int) -> str:
         "streaming reducer (A at the 9 published distances, sink mass, entropy, log Z per layer and head). "
         "Eager: `attn_implementation=\"eager\"`, `output_attentions=True`, same 32 rows read from the result. "
         "Peak-RSS increment: VmHWM after one forward minus VmRSS before it, in a fresh process per cell, "
-        "after a warm-up forward at T = 64. Wall time: median over repeats of the three cases run interleaved "
+        "after a warm-up forward at T = 64, with `MALLOC_MMAP_THRESHOLD_=131072` (glibc's dynamic mmap threshold "
+        "otherwise moves the peak by ±50 MB between identical runs). Wall time: median over repeats of the three cases run interleaved "
         "in a rotating order in one process per T (eager switched in with `set_attn_implementation`).",
         "",
         "| T | (a) plain SDPA | (b) probe | (c) eager | time (b)/(a) | time (c)/(b) | "
@@ -230,14 +233,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--T", default="512,2048,4096")
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--repeats", type=int, default=0, help="timing rounds per T (0: 3, one per rotation)")
+    ap.add_argument("--repeats", type=int, default=0, help="timing rounds per T (0: 5 for T <= 2048, else 3)")
     ap.add_argument("--out", default="docs/bench_probe.md")
     ap.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
         if args.worker[0] == "time":
             T = int(args.worker[1])
-            print(json.dumps(worker_time(T, args.threads, args.repeats or 3)))
+            print(json.dumps(worker_time(T, args.threads, args.repeats or (5 if T <= 2048 else 3))))
         else:
             print(json.dumps(worker_memory(args.worker[1], int(args.worker[2]), args.threads)))
         return
@@ -245,7 +248,12 @@ def main() -> None:
     def sub(*worker_args: str) -> dict:
         cmd = [sys.executable, __file__, "--threads", str(args.threads), "--repeats", str(args.repeats),
                "--worker", *worker_args]
-        proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
+        env = dict(os.environ)
+        if worker_args[0] == "mem":
+            # glibc's dynamic mmap threshold makes peak RSS depend on allocation history (±50 MB
+            # between identical runs here); fixed at its default static value, RSS tracks live tensors.
+            env["MALLOC_MMAP_THRESHOLD_"] = "131072"
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
         out = json.loads(proc.stdout.strip().splitlines()[-1])
         print(json.dumps(out), file=sys.stderr)
         return out

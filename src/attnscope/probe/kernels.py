@@ -96,26 +96,45 @@ def row_logits(
 
 
 def normalise(logits: torch.Tensor, sinks: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """Softmax rows and log Z of float32 logits [B, H, Q, Tk].
+    """Softmax rows and log Z of float32 logits [B, H, Q, Tk], computed in place.
+
+    ``logits`` is overwritten by the rows (one [B, H, Q, Tk] buffer in all: the
+    probe's memory is this tensor). Same algorithm as ``torch.softmax``
+    (subtract the row max, exponentiate, divide by the sum); log Z = max + log(sum).
 
     With learned sink logits (gpt-oss ``s_aux``, one per head) Z also counts the
     sink: rows then sum to 1 − p_sink over the keys, exactly as in the eager
     reference, and log(rows) + log Z still equals the key logits.
     A row with no visible key (fully padded) gets zeros and log Z = −inf.
     """
+    m = logits.amax(dim=-1, keepdim=True)  # [B, H, Q, 1]
+    sink = None
     if sinks is not None:
         sink = sinks.to(device=logits.device, dtype=torch.float32).reshape(1, -1, 1, 1)
-        sink = sink.expand(logits.shape[0], -1, logits.shape[2], 1)
-        full = torch.cat([logits, sink], dim=-1)
-        rows = torch.softmax(full, dim=-1)[..., :-1]  # the sink's share is dropped (as in eager)
-        log_z = torch.logsumexp(full, dim=-1)
-    else:
-        rows = torch.softmax(logits, dim=-1)  # same kernel as the eager reference
-        log_z = torch.logsumexp(logits, dim=-1)  # [B, H, Q]
-    finite = torch.isfinite(log_z)
-    if not bool(finite.all()):  # fully masked rows (padding): 0, log Z = -inf
-        rows = rows.masked_fill(~finite[..., None], 0.0)
+        m = torch.maximum(m, sink)
+    m = torch.where(torch.isfinite(m), m, torch.zeros_like(m))  # all keys hidden: keep exp(-inf) = 0
+    rows = logits.sub_(m).exp_()
+    total = rows.sum(dim=-1, keepdim=True)
+    if sink is not None:
+        total = total + torch.exp(sink - m)
+    empty = total == 0
+    rows.div_(torch.where(empty, torch.ones_like(total), total))
+    log_z = (m + torch.log(total)).squeeze(-1)  # -inf where no key is visible
+    if bool(empty.any()):
+        rows.masked_fill_(empty, 0.0)
     return rows, log_z
+
+
+def _eager_softmax(logits: torch.Tensor, sinks: torch.Tensor | None) -> torch.Tensor:
+    """Probabilities exactly as the eager references compute them (``torch.softmax``, the
+    sink appended as one more column and dropped): used for layer outputs, where matching
+    the eager arithmetic to the last bit keeps model logits within 1e-5 of it."""
+    if sinks is not None:
+        sink = sinks.to(device=logits.device, dtype=torch.float32).reshape(1, -1, 1, 1)
+        full = torch.cat([logits, sink.expand(logits.shape[0], -1, logits.shape[2], 1)], dim=-1)
+        return torch.softmax(full, dim=-1)[..., :-1]
+    probs = torch.softmax(logits, dim=-1)
+    return torch.nan_to_num(probs, nan=0.0)  # a row with no visible key: zeros
 
 
 def rows_and_log_z(
@@ -161,8 +180,9 @@ def exact_attention(
     out = torch.empty(bsz, t_q, n_heads, d_v, dtype=value.dtype, device=value.device)
     for start in range(0, t_q, block):
         idx = torch.arange(start, min(start + block, t_q), device=query.device)
-        rows, _ = rows_and_log_z(query, key, idx, attention_mask, scaling=scaling, softcap=softcap,
-                                 sinks=sinks, position_bias=position_bias, causal=causal)
+        s = row_logits(query, key, idx, attention_mask, scaling=scaling, softcap=softcap,
+                       position_bias=position_bias, causal=causal)
+        rows = _eager_softmax(s, sinks)
         n_q = idx.numel()
         p = rows.to(value.dtype).reshape(-1, n_kv, group * n_q, t_k)  # [B, Hkv, g·q, Tk]
         o = torch.matmul(p, value).reshape(-1, n_heads, n_q, d_v)  # [B, H, q, Dv]
