@@ -104,7 +104,7 @@ def section(res: dict, fig_name: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _add_measured(d: dict, name: str, args, *, budgets) -> None:
+def _add_measured(d: dict, name: str, args, *, budgets, lags) -> None:
     """Measure γ per layer (attnscope measure) and add γ-window points that use it."""
     import tempfile
 
@@ -114,8 +114,7 @@ def _add_measured(d: dict, name: str, args, *, budgets) -> None:
     rec_path = Path(tempfile.mkdtemp()) / f"{name}.jsonl"
     measure(name, prompts=8, seeds=[0], device="cpu", n_boot=200, out=str(rec_path))
     res = kv_eval(name, policies=["gamma_window"], budgets=budgets, fractions=[0.5, 0.8, 0.9, 0.95],
-                  prompts=args.prompts, lags=[int(x) for x in args.lags.split(",")], n_boot=args.n_boot,
-                  gamma_record=str(rec_path))
+                  prompts=args.prompts, lags=lags, n_boot=args.n_boot, gamma_record=str(rec_path))
     m = json.loads(res.model_dump_json())
     for p in m["points"]:
         if p["policy"] == "gamma_window":
@@ -129,14 +128,15 @@ def _add_measured(d: dict, name: str, args, *, budgets) -> None:
 def main(argv=None) -> None:
     import torch
 
+    from attnscope.arch import load_arch
     from attnscope.kv.evaluate import kv_eval
     from attnscope.training import list_bundled_models
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("models", nargs="*")
     ap.add_argument("--prompts", type=int, default=16)
-    ap.add_argument("--budgets", default="8,16,32,64,128,192")
-    ap.add_argument("--lags", default="32,96,192")
+    ap.add_argument("--budgets", default=None, help="default: 8,16,32,64,128 + T/2, 3T/4 (per model)")
+    ap.add_argument("--lags", default=None, help="default: T/8, 3T/8, 3T/4 (per model)")
     ap.add_argument("--n-boot", type=int, default=1000)
     ap.add_argument("--json-dir", default=None, help="also write each result JSON here")
     ap.add_argument("--measured", action="store_true", help="also run the γ-window with γ measured per layer")
@@ -146,12 +146,15 @@ def main(argv=None) -> None:
     parts = []
     t0 = time.time()
     for name in models:
-        res = kv_eval(name, policies=["sink_window", "gamma_window", "soft_decay", "random"],
-                      budgets=[int(b) for b in args.budgets.split(",")], fractions=[0.5, 0.8, 0.9, 0.95],
-                      prompts=args.prompts, lags=[int(x) for x in args.lags.split(",")], n_boot=args.n_boot)
+        T = int(load_arch(name).T_train)
+        budgets = ([int(b) for b in args.budgets.split(",")] if args.budgets else
+                   sorted({8, 16, 32, 64, 128, T // 2, 3 * T // 4} - {b for b in (T // 2, 3 * T // 4) if b > T}))
+        lags = [int(x) for x in args.lags.split(",")] if args.lags else [T // 8, 3 * T // 8, 3 * T // 4]
+        res = kv_eval(name, policies=["sink_window", "gamma_window", "soft_decay", "random"], budgets=budgets,
+                      fractions=[0.5, 0.8, 0.9, 0.95], prompts=args.prompts, lags=lags, n_boot=args.n_boot)
         d = json.loads(res.model_dump_json())
         if args.measured:
-            _add_measured(d, name, args, budgets=[int(b) for b in args.budgets.split(",")])
+            _add_measured(d, name, args, budgets=budgets, lags=lags)
         if args.json_dir:
             Path(args.json_dir).mkdir(parents=True, exist_ok=True)
             (Path(args.json_dir) / f"kv_eval_{name}.json").write_text(json.dumps(d, indent=1))

@@ -135,7 +135,8 @@ def test_generate_with_policy_matches_manual_greedy(tiny, name, make, expected):
     new = 20
     with torch.no_grad():
         with make()(tiny, context=32) as cache:
-            gen = tiny.generate(ids, past_key_values=cache, max_new_tokens=new, do_sample=False, min_new_tokens=new)
+            gen = tiny.generate(ids, attention_mask=torch.ones_like(ids), past_key_values=cache,
+                                max_new_tokens=new, do_sample=False, min_new_tokens=new)
             n_stored = [len(cache.positions(layer)) for layer in range(2)]
         policy = make()
         with policy(tiny, context=32) as cache:
