@@ -79,3 +79,19 @@ def test_missing_file_and_two_protocols_same_label(tmp_path):
     with pytest.raises(ConfigError) as info:
         load_panel(p)
     assert info.value.field == "protocols[1].label" and "distinct" in str(info.value)
+    # a second entry with other label but the same settings: the same jobs
+    p.write_text(write_panel(tmp_path, ["m0"]).read_text() + '''
+[[protocols]]
+protocol = "rows"
+label = "again"
+T = 48
+distances = [4, 8, 16, 32]
+d_min = 4
+prompts = 2
+seeds = [1, 2]
+queries = 8
+n_boot = 30
+''')
+    with pytest.raises(ConfigError) as info:
+        load_panel(p)
+    assert info.value.field == "protocols[1]" and "same settings as protocols[0]" in str(info.value)

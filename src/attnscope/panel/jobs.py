@@ -103,7 +103,7 @@ def expand_jobs(spec: "PanelSpec", *, where: str = "panel") -> list[Job]:
     from attnscope.measure.settings import make_settings
 
     jobs: list[Job] = []
-    seen: dict[str, str] = {}
+    seen: dict[str, tuple[int, int]] = {}
     for mi, m in enumerate(spec.models):
         local = local_identity(spec.model_source(m))
         for pi, p in enumerate(spec.protocols):
@@ -120,9 +120,13 @@ def expand_jobs(spec: "PanelSpec", *, where: str = "panel") -> list[Job]:
                                           value=exc.value) from None
                     key = job_key(m.source, settings.key_params(), local)
                     if key in seen:
-                        raise ConfigError(f"describes the same jobs as {seen[key]} in {where}",
+                        mj, pj = seen[key]
+                        if mj == mi:  # one model, two protocol entries with the same settings
+                            raise ConfigError(f"has the same settings as protocols[{pj}] in {where}",
+                                              field=f"protocols[{pi}]", value=p.name)
+                        raise ConfigError(f"describes the same jobs as models[{mj}] in {where}",
                                           field=f"models[{mi}].source", value=m.source)
-                    seen[key] = f"models[{mi}]"
+                    seen[key] = (mi, pi)
                     jobs.append(Job(key, m.source, m.revision, corpus, precision, p.name,
                                     spec.model_source(m), kw, spec.torch_threads))
     return jobs
