@@ -305,7 +305,8 @@ def parse_question(question: str, *, models: Optional[Iterable[_Known]] = None) 
         raise ConfigError("ask a question, e.g. 'Will Llama-3-8B serve 32K context?'", field="question", value=question)
     if len(question) > 500:
         raise ConfigError("too long (at most 500 characters)", field="question", value=question[:40] + "…")
-    q = " ".join(question.lower().replace("’", "'").split())
+    orig = " ".join(question.replace("’", "'").split())
+    q = orig.lower()
     action = rid = None
     why = ""
     for act, r, pat in INTENTS:
@@ -342,5 +343,12 @@ def parse_question(question: str, *, models: Optional[Iterable[_Known]] = None) 
             notes.append("context: the model's training context T_train (not given in the question)")
     elif action == "fit" and "context" not in params:
         notes.append("context: the model's training context T_train (not given in the question)")
+    if len(orig) == len(q):  # show the words as the user wrote them
+        und = [Understood(u.what, u.value, _original(u.from_text, q, orig)) for u in und]
     return AskPlan(question=question, action=action, recipe=rid, model=model, params=params, understood=und,
                    notes=notes)
+
+
+def _original(words: str, q: str, orig: str) -> str:
+    i = q.find(words.lower())
+    return orig[i:i + len(words)] if i >= 0 else words

@@ -40,7 +40,7 @@ def check_context(context: Any) -> Optional[int]:
     except (TypeError, ValueError):
         raise DomainError("must be a positive integer (tokens)", field="context", value=context) from None
     if isinstance(context, bool) or value <= 0 or value != float(context):
-        raise DomainError("must be a positive integer (tokens)", field="context", value=context)
+        raise DomainError("must be a positive integer (tokens)", field="context", value=value)
     return value
 
 
@@ -194,7 +194,7 @@ def panel_record(key: str):
     for rec in panel_records():
         if rec.key == key:
             return rec
-    raise RecordError("no panel record with this key", field="key", value=key)
+    raise RecordError("no such panel record (see /api/dataset/panel for the keys)", field="key", value=key)
 
 
 # ----------------------------------------------------------------------------------------- results
