@@ -17,6 +17,7 @@ from attnscope.report.figures import ACCENT, FIT, INK, MUTED, NULL, PRED, SERIES
 
 PLOT_STAT = {"norm": "mean_abs", "proj": "spectral"}
 MAX_PANELS = 16
+MAX_LABELLED = 8  # own models named one by one in the phase diagram's legend
 
 
 def _row_panels(model: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -114,7 +115,7 @@ def phase_svg(panel: Sequence[dict[str, Any]], mine: Sequence[dict[str, Any]], T
                     color=MUTED, zorder=1)
         xs = np.linspace(x_lo, x_hi, 200)
         for i, T in enumerate(sorted(set(float(t) for t in T_values))):
-            ax.plot(xs, [gamma_pade(10 ** x, T) for x in xs], "-", color=PRED, alpha=1.0 - 0.25 * min(i, 3), lw=1.2,
+            ax.plot(xs, [gamma_pade(10 ** x, T) for x in xs], ("-", "--", ":")[i % 3], color=PRED, lw=1.3,
                     label=f"γ_Padé(θ, T = {T:,.0f})", zorder=2)
         corpora = sorted({p.get("corpus") or "?" for p in panel})
         markers = {"text": "o", "random": "^"}
@@ -128,17 +129,23 @@ def phase_svg(panel: Sequence[dict[str, Any]], mine: Sequence[dict[str, Any]], T
             err = np.vstack([np.where(np.isfinite(lo), g - lo, 0), np.where(np.isfinite(hi), hi - g, 0)])
             ax.errorbar(x, g, yerr=err, fmt=markers.get(corpus, "s"), ms=3.6, lw=0.6, capsize=0, alpha=0.75,
                         color=["#52606d", "#9aa5b1", "#cbd2d9"][ci % 3], label=f"reference panel ({corpus})", zorder=3)
+        grouped = len(mine) > MAX_LABELLED
+        seen: set[str] = set()
         for i, p in enumerate(mine):
-            col = SERIES[(i + 1) % len(SERIES)]
+            col = FIT if grouped else SERIES[(i + 1) % len(SERIES)]
             x = math.log10(p["theta"])
             if p.get("gamma") is not None:
                 lo, hi = p.get("lo"), p.get("hi")
                 yerr = None if lo is None or hi is None else [[p["gamma"] - lo], [hi - p["gamma"]]]
-                ax.errorbar([x], [p["gamma"]], yerr=yerr, fmt="*", ms=11, color=col, capsize=3, zorder=5,
-                            mec=INK, mew=0.5, label=f"{p['label']} (measured)")
+                label = "this report (measured)" if grouped else f"{p['label']} (measured)"
+                ax.errorbar([x], [p["gamma"]], yerr=yerr, fmt="*", ms=11 if not grouped else 8, color=col, capsize=3,
+                            zorder=5, mec=INK, mew=0.5, label=None if label in seen else label)
+                seen.add(label)
             if p.get("gamma_pade") is not None:
+                label = "this report (γ_Padé)" if grouped else f"{p['label']} (γ_Padé)"
                 ax.plot([x], [p["gamma_pade"]], "D", ms=6.5, mfc="none", mec=col, mew=1.5, zorder=5,
-                        label=f"{p['label']} (γ_Padé)")
+                        label=None if label in seen else label)
+                seen.add(label)
         ax.set_xlim(x_lo, x_hi)
         ax.set_ylim(y_lo, y_hi)
         ax.set_xlabel("log10 θ (RoPE base)")

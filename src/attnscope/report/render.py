@@ -26,6 +26,7 @@ GROUPS = OrderedDict([("summary", "At a glance"), ("card", "TAF card"), ("decay"
                       ("training", "Training"), ("atlas", "Head atlas"), ("trajectory", "Depth trajectories"),
                       ("panel", "Reference panel"), ("inputs", "Inputs")])
 PanelArg = Union[bool, Sequence[Any]]
+MAX_OVERLAY = 8  # A(d) curves in one overlay figure
 
 _ENV = None
 
@@ -95,6 +96,20 @@ def _summary(bundle: Bundle) -> Section:
         above = sum("above" in o.verdict for o in ovs)
         rows.append(dict(what="head atlas", model=a.model_id, quantity="residual overlap above null",
                          value=f"{above} of {len(ovs)} layers", verdict=""))
+    for g in bundle.gamma_fields:
+        rows.append(dict(what="γ field" + (f" @ {g.revision}" if g.revision else ""), model=g.model_id,
+                         quantity="γ of the head-averaged curve", value=fmt.num(g.gamma_global_fit),
+                         verdict=""))
+    for t in bundle.training:
+        cps = sorted(t.checkpoints, key=lambda c: c.step)
+        rows.append(dict(what="training", model=t.model_id, quantity=f"γ from step {cps[0].step} to {cps[-1].step}",
+                         value=f"{fmt.num(cps[0].gamma)} → {fmt.num(cps[-1].gamma)}", verdict=""))
+    for tr in bundle.trajectories:
+        for m in tr["models"]:
+            n_fit = sum(1 for by in (m.get("fits") or {}).values() for sel in by.values() if sel.get("selected"))
+            n_all = sum(len(by) for by in (m.get("fits") or {}).values())
+            rows.append(dict(what="depth trajectory", model=m["label"], quantity="rows with a selected form",
+                             value=f"{n_fit} of {n_all}", verdict=""))
     return Section(id="summary", title="At a glance", template="summary.html.j2", group="summary", ctx=dict(rows=rows))
 
 
@@ -116,8 +131,11 @@ def build_sections(bundle: Bundle, *, panel: PanelArg = True, cards_from_records
     notes = _cards_from_records(bundle) if cards_from_records else []
     secs: list[Section] = [_summary(bundle)]
     secs += [card_section(c, i) for i, c in enumerate(bundle.cards)]
-    if len(bundle.measurements) > 1:
+    if 1 < len(bundle.measurements) <= MAX_OVERLAY:
         secs.append(overlay_section(bundle.measurements))
+    elif len(bundle.measurements) > MAX_OVERLAY:
+        notes.append(f"{len(bundle.measurements)} measurement records: no overlay figure (more than {MAX_OVERLAY} "
+                     "curves are unreadable in one plot); each record has its own section")
     secs += [measurement_section(r, i) for i, r in enumerate(bundle.measurements)]
     secs += [gamma_field_section(r, i) for i, r in enumerate(bundle.gamma_fields)]
     secs += [training_section(r, i) for i, r in enumerate(bundle.training)]

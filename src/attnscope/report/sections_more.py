@@ -30,8 +30,7 @@ def atlas_section(rec: Any, idx: int) -> Section:
             by_space.setdefault(sp.space, []).append({"layer": layer.layer, "overlap": sp.overlap, "dims": sp.dims})
             ov = sp.overlap
             if ov is not None:
-                rows.append(dict(layer=layer.layer, space=sp.space, k_ambient=f"{rec.params.get('k', '?')} / "
-                                 f"{sp.ambient_dim}", overlap=fmt.pair(ov.ci95, ov.mean),
+                rows.append(dict(layer=layer.layer, space=sp.space, dim=sp.ambient_dim, overlap=fmt.pair(ov.ci95, ov.mean),
                                  null=fmt.ci(ov.null_mean, ov.null_q025, ov.null_q975),
                                  cos2=f"{fmt.num(ov.mean_cos2)} (null {fmt.num(ov.null_cos2)})",
                                  excess=fmt.num(ov.excess), z=fmt.num(ov.z_score), verdict=ov.verdict,
@@ -78,8 +77,9 @@ def atlas_section(rec: Any, idx: int) -> Section:
     toc = [(a, TOC_LABELS.get(a[len(sid) + 1:].split("-")[0], "figure") + (f" ({a.split('-', 3)[-1]})"
                                                                             if a.count("-") >= 3 else ""))
            for a, _, _ in figs]
+    has_groups = any(r["groups"] != fmt.DASH for r in rows)
     return Section(id=sid, title=f"Head atlas: {rec.model_id}", template="atlas.html.j2", group="atlas", toc=toc,
-                   ctx=dict(rec=rec, rows=rows, figs=figs, thermo_rows=thermo_rows, dims_rows=dims_rows, notes=notes,
+                   ctx=dict(rec=rec, rows=rows, has_groups=has_groups, k=rec.params.get("k"), figs=figs, thermo_rows=thermo_rows, dims_rows=dims_rows, notes=notes,
                             provenance=prov))
 
 
