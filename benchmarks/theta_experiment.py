@@ -162,7 +162,7 @@ def figure(rows: list[dict], summary: dict, path: Path) -> None:
     from attnscope.theory.pade import gamma_pade
 
     T = summary["T"]
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.6), sharey=True)
     grid = np.geomspace(150, 30000, 200)
     curve = np.array([gamma_pade(t, T) for t in grid])
     for ax, protocol in zip(axes, PROTOCOLS):
@@ -189,8 +189,9 @@ def figure(rows: list[dict], summary: dict, path: Path) -> None:
         ax.set_title(f"protocol {protocol}, OLS γ over d ≥ 30, 95% bootstrap CI")
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("γ")
-    axes[0].legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=8, loc="lower center", ncol=3, frameon=False)
+    fig.tight_layout(rect=(0, 0.13, 1, 1))
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -214,12 +215,18 @@ def results_markdown(rows: list[dict], summary: dict) -> str:
                    f"{_fmt(r['mle_gamma'])} [{_fmt(r['mle_lo'])}, {_fmt(r['mle_hi'])}] | "
                    f"{'—' if rel is None else f'{100 * rel:.1f}%'} |")
     out += ["", "### Seed means against γ_Padé", "",
-            "| protocol | corpus | θ | γ_Padé | γ per seed | mean | rel. err. of mean | CI covers γ_Padé (per seed) |",
-            "|---|---|---|---|---|---|---|---|"]
+            "| protocol | corpus | θ | γ_Padé | γ per seed | mean | rel. err. of mean | CI covers γ_Padé (per seed) "
+            "| verdict vs uniform (per seed) | MLE γ mean (rel. err.) |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
+    short = {"indistinguishable from uniform attention": "≈ uniform", "decays faster than uniform": "faster",
+             "decays slower than uniform": "slower"}
     for c in summary["cells"]:
+        mle = c["mle_gamma_mean"]
+        mle_txt = "—" if mle is None else f"{mle:.3f} ({100 * abs(mle - c['gamma_pade']) / abs(c['gamma_pade']):.1f}%)"
         out.append(f"| {c['protocol']} | {c['corpus']} | {c['theta']:g} | {c['gamma_pade']:.3f} | "
                    f"{', '.join(_fmt(g) for g in c['gamma_per_seed'])} | {c['gamma_mean']:.3f} | "
-                   f"{100 * c['rel_err_of_mean']:.1f}% | {', '.join('yes' if x else 'no' for x in c['ci_covers_pade'])} |")
+                   f"{100 * c['rel_err_of_mean']:.1f}% | {', '.join('yes' if x else 'no' for x in c['ci_covers_pade'])} | "
+                   f"{', '.join(short.get(v, str(v)) for v in c['verdicts'])} | {mle_txt} |")
     out += ["", "| protocol/corpus | max rel. err. over θ | within 5.07%? | γ increases with θ? |", "|---|---|---|---|"]
     for k, v in summary["verdicts"].items():
         out.append(f"| {k} | {100 * v['max_rel_err_of_seed_mean']:.1f}% | "
