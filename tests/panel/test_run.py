@@ -116,6 +116,8 @@ def test_score_hands_records_to_the_scorecard(models_dir, tmp_path, capsys):
     assert code == 0, err
     sc = json.loads(out)
     assert sc["panel"]["n_records"] == 2 and "gamma_pade" in sc and "uniform_null" in sc
+    assert sc["panel"]["source"].startswith("panel 'test-panel' (2 finished jobs")
+    assert sc["uniform_null"]["n"] == 2  # both records scored
 
 
 def test_status_of_a_fresh_panel_and_bad_run_options(tmp_path, capsys):

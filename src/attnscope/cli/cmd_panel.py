@@ -156,24 +156,17 @@ def status_cmd(panel: Path = _PANEL, store: Optional[Path] = _STORE, json_: bool
 
 
 @panel_app.command("score")
-def score_cmd(panel: Path = _PANEL, store: Optional[Path] = _STORE, json_: bool = _JSON,
-              out: Optional[Path] = typer.Option(None, "--out", help="Also write DIR/scorecard.md.")) -> None:
+def score_cmd(panel: Path = _PANEL, store: Optional[Path] = _STORE, json_: bool = _JSON) -> None:
     """Score the TAF predictions on the panel's records (the reference-panel scorecard)."""
     from attnscope.cli._common import print_json, to_jsonable
     from attnscope.panel.run import score_panel
 
     sc = to_jsonable(score_panel(panel, store=store))
-    if out is not None:
-        from attnscope.dataset.report import render_markdown
-        from attnscope.io import atomic_write_text
-
-        atomic_write_text(Path(out) / "scorecard.md", render_markdown(sc))
-        print(f"wrote {Path(out) / 'scorecard.md'}", file=sys.stderr)
     if json_:
         print_json(sc)
         return
-    _table("TAF scorecard of this panel's records (`--json` for every estimate and CI)", ["claim", "n", "verdict"],
-           [[k, v.get("n"), v.get("verdict")] for k, v in sc.items() if k != "panel"])
+    _table(f"TAF scorecard of {sc['panel']['source']} (`--json` for every estimate and CI)",
+           ["claim", "n", "verdict"], [[k, v.get("n"), v.get("verdict")] for k, v in sc.items() if k != "panel"])
 
 
 @panel_app.command("export")

@@ -200,8 +200,13 @@ def score_panel(panel: PanelSpec | str | Path, *, store: Optional[str | Path] = 
     from attnscope.dataset.score_more import scorecard
     from attnscope.errors import RecordError
 
-    status = panel_status(panel, store=store)
+    spec = _spec(panel)
+    status = panel_status(spec, store=store)
     if not status.done:
         raise RecordError("no finished job of this panel in the store; run `attnscope panel run` first",
                           field="store", value=str(status.store))
-    return scorecard([rec for _, rec in status.done])
+    sc = scorecard([rec for _, rec in status.done])
+    # the scorecard labels its data as the published panel; these records are this panel's
+    sc["panel"] = {**sc["panel"], "source": f"panel {spec.name!r} ({len(status.done)} finished jobs in "
+                                            f"{status.store})"}
+    return sc
