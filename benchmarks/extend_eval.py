@@ -58,7 +58,7 @@ def plot(res: dict, path: Path) -> None:
 
 def section(res: dict, fig_name: str) -> str:
     st = res["settings"]
-    lines = [f"## {res['model_id']}", "",
+    lines = [f"### {res['model_id']}", "",
              f"θ = {st['theta']:g}, T_train = {st['T_train']}, rotary dim {st['rotary_dim']}, {st['prompts']} prompts "
              f"per task; copy chance NLL = {res['provenance']['extra']['chance_nll_copy']:.2f}. Wall time "
              f"{res['provenance']['wall_s']:.0f} s.", "", f"![Pareto](figures/{fig_name})", ""]
@@ -67,17 +67,28 @@ def section(res: dict, fig_name: str) -> str:
                      f"{'on' if v['on_front'] else '**not** on'} the Pareto front"
                      + (f" (dominated by {', '.join(v['dominated_by'])})" if v["dominated_by"] else "")
                      + f"; front: {', '.join(v['front'])}.")
-    lines += ["", "| variant | L | α | prose NLL (95% CI) | ΔNLL vs unscaled (95% CI) | copy NLL by lag (null: 1st copy) |",
+    lines += ["", "| variant | L | α | prose NLL (95% CI) | ΔNLL vs unscaled (95% CI) | copy NLL by lag (retrieval gain) |",
               "|---|---|---|---|---|---|"]
     for p in sorted(res["points"], key=lambda p: (p["L"], p["label"])):
         pr = p["scores"][0]
-        cps = ", ".join(f"{s['lag']}: {_fmt(s['nll']['mean'], 2)} ({_fmt(s['null_first_copy_nll']['mean'], 2)})"
+        cps = ", ".join(f"{s['lag']}: {_fmt(s['nll']['mean'], 2)} ({s['retrieval_gain']['mean']:+.2f})"
                         for s in p["scores"] if s["task"] == "copy")
         d = pr["delta_nll_vs_ref"]
         lines.append(f"| {p['label']} | {p['L']} | {_fmt(p['alpha'], 2)} | {_fmt(pr['nll']['mean'])} "
                      f"[{_fmt(pr['nll']['ci95_lo'])}, {_fmt(pr['nll']['ci95_hi'])}] | {_fmt(d['mean'])} "
                      f"[{_fmt(d['ci95_lo'])}, {_fmt(d['ci95_hi'])}] | {cps} |")
     return "\n".join(lines) + "\n"
+
+
+def _render(results: list[dict]) -> None:
+    parts = []
+    for d in results:
+        fig = f"kv_extend_{d['model_id']}.png"
+        plot(d, DOCS / "figures" / fig)
+        parts.append(section(d, fig))
+    head = DOCS / "extend_results.md"
+    intro = head.read_text().split("<!-- results -->")[0] if head.exists() else "# Results\n\n"
+    head.write_text(intro + "<!-- results -->\n\n" + "\n".join(parts))
 
 
 def main(argv=None) -> None:
@@ -92,10 +103,15 @@ def main(argv=None) -> None:
     ap.add_argument("--factors", default="2,4")
     ap.add_argument("--n-boot", type=int, default=1000)
     ap.add_argument("--json-dir", default=None)
+    ap.add_argument("--render", default=None, help="only render the result JSONs found in this folder")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
+    if args.render:
+        files = sorted(Path(args.render).glob("extend_eval_*.json"), key=lambda f: (f.stem != "extend_eval_tiny-main", len(f.stem), f.stem))
+        _render([json.loads(f.read_text()) for f in files])
+        return
     models = args.models or [m for m in list_bundled_models() if m == "tiny-main"] or list_bundled_models()[:1]
-    parts = []
+    results = []
     t0 = time.time()
     for name in models:
         res = extend_eval(name, factors=[float(x) for x in args.factors.split(",")],
@@ -105,13 +121,9 @@ def main(argv=None) -> None:
         if args.json_dir:
             Path(args.json_dir).mkdir(parents=True, exist_ok=True)
             (Path(args.json_dir) / f"extend_eval_{name}.json").write_text(json.dumps(d, indent=1))
-        fig = f"kv_extend_{name}.png"
-        plot(d, DOCS / "figures" / fig)
-        parts.append(section(d, fig))
+        results.append(d)
         print(f"{name}: done ({time.time() - t0:.0f} s)", file=sys.stderr)
-    head = DOCS / "extend_results.md"
-    intro = head.read_text().split("<!-- results -->")[0] if head.exists() else "# Context extension: results\n\n"
-    head.write_text(intro + "<!-- results -->\n\n" + "\n".join(parts))
+    _render(results)
 
 
 if __name__ == "__main__":

@@ -74,7 +74,7 @@ def plot(res: dict, path: Path) -> None:
 
 def section(res: dict, fig_name: str) -> str:
     pr = res["predictions"]
-    lines = [f"## {res['model_id']}", "",
+    lines = [f"### {res['model_id']}", "",
              f"T = {res['settings']['T']}, {res['settings']['prompts']} prompts per task, n_sink = "
              f"{res['settings']['n_sink']}, γ = {pr['gamma_per_layer'][0]:.3f} ({pr['gamma_source']}), "
              f"D_0.9(γ, N={pr['N']}) = {pr['D_f_per_layer'][0]} → predicted budget **{pr['predicted_budget']:g}**; "
@@ -92,13 +92,16 @@ def section(res: dict, fig_name: str) -> str:
                 f"{k['measured_budget']} [{_fmt(k['measured_ci95_lo'], 0)}, {_fmt(k['measured_ci95_hi'], 0)}]"
                 + ("" if k["status"] == "knee" else " (not reached below T)"))
         lines.append(f"| {k['policy']} | {task} | {meas} | {k['predicted_budget']:g} |")
-    lines += ["", "| config | budget | prose NLL | prose ΔNLL vs full | " +
-              " | ".join(f"copy@{s['lag']} NLL (null: 1st copy)" for s in res["points"][0]["scores"][1:]) + " |",
+    full = res["points"][0]
+    gains = ", ".join(f"lag {s['lag']}: {_ci(s['retrieval_gain'], 2)}" for s in full["scores"][1:])
+    lines += ["", f"Copy retrieval with the full cache (first-copy minus second-copy NLL, nats/token; > 0 = the "
+              f"model retrieves the earlier copy): {gains}.", ""]
+    lines += ["| config | budget | prose NLL | prose ΔNLL vs full | " +
+              " | ".join(f"copy@{s['lag']} NLL (retrieval gain)" for s in res["points"][0]["scores"][1:]) + " |",
               "|---|---|---|---|" + "---|" * (len(res["points"][0]["scores"]) - 1)]
     for p in res["points"]:
         prose = p["scores"][0]
-        cps = " | ".join(f"{_fmt(s['nll']['mean'], 2)} ({_fmt(s['null_first_copy_nll']['mean'], 2)})"
-                         for s in p["scores"][1:])
+        cps = " | ".join(f"{_fmt(s['nll']['mean'], 2)} ({s['retrieval_gain']['mean']:+.2f})" for s in p["scores"][1:])
         lines.append(f"| {p['label']} | {p['budget_mean']:g} | {_ci(prose['nll'])} | "
                      f"{_ci(prose['delta_nll_vs_ref'])} | {cps} |")
     return "\n".join(lines) + "\n"
@@ -125,6 +128,17 @@ def _add_measured(d: dict, name: str, args, *, budgets, lags) -> None:
                                                                        "predicted_budget", "gamma_source")}
 
 
+def _render(results: list[dict]) -> None:
+    parts = []
+    for d in results:
+        fig = f"kv_{d['model_id']}.png"
+        plot(d, DOCS / "figures" / fig)
+        parts.append(section(d, fig))
+    head = DOCS / "kv_results.md"
+    intro = head.read_text().split("<!-- results -->")[0] if head.exists() else "# Results\n\n"
+    head.write_text(intro + "<!-- results -->\n\n" + "\n".join(parts))
+
+
 def main(argv=None) -> None:
     import torch
 
@@ -140,10 +154,15 @@ def main(argv=None) -> None:
     ap.add_argument("--n-boot", type=int, default=1000)
     ap.add_argument("--json-dir", default=None, help="also write each result JSON here")
     ap.add_argument("--measured", action="store_true", help="also run the γ-window with γ measured per layer")
+    ap.add_argument("--render", default=None, help="only render the result JSONs found in this folder")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
+    if args.render:
+        files = sorted(Path(args.render).glob("kv_eval_*.json"), key=lambda f: (f.stem != "kv_eval_tiny-main", len(f.stem), f.stem))
+        _render([json.loads(f.read_text()) for f in files])
+        return
     models = args.models or [m for m in list_bundled_models() if m == "tiny-main" or m.startswith("tiny-theta")]
-    parts = []
+    results = []
     t0 = time.time()
     for name in models:
         T = int(load_arch(name).T_train)
@@ -158,13 +177,9 @@ def main(argv=None) -> None:
         if args.json_dir:
             Path(args.json_dir).mkdir(parents=True, exist_ok=True)
             (Path(args.json_dir) / f"kv_eval_{name}.json").write_text(json.dumps(d, indent=1))
-        fig = f"kv_{name}.png"
-        plot(d, DOCS / "figures" / fig)
-        parts.append(section(d, fig))
+        results.append(d)
         print(f"{name}: done ({time.time() - t0:.0f} s)", file=sys.stderr)
-    head = (ROOT / "docs" / "kv_results.md")
-    intro = head.read_text().split("<!-- results -->")[0] if head.exists() else "# KV-cache policies: results\n\n"
-    head.write_text(intro + "<!-- results -->\n\n" + "\n".join(parts))
+    _render(results)
 
 
 if __name__ == "__main__":

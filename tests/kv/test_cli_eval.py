@@ -52,6 +52,8 @@ def test_kv_eval_end_to_end(tiny_folder, tmp_path, capsys):
         assert max(p["budgets_per_layer"]) <= T
         for s in p["scores"]:
             assert s["nll"]["ci95_lo"] <= s["nll"]["mean"] <= s["nll"]["ci95_hi"]
+            if s["task"] == "copy":  # paired gain = first-copy NLL - second-copy NLL
+                assert s["retrieval_gain"]["mean"] == pytest.approx(s["null_first_copy_nll"]["mean"] - s["nll"]["mean"])
     assert res["predictions"]["predicted_budget"] == pytest.approx(
         np.mean([4 + D + 1 for D in res["predictions"]["D_f_per_layer"]]))
     assert {k["policy"] for k in res["knees"]} == {"sink_window", "soft_decay", "random"}

@@ -27,8 +27,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from attnscope.errors import ProtocolError
 
-__all__ = ["TaskPrompts", "prose_prompts", "copy_prompts", "token_nll", "score", "Summary", "summarize",
-           "TaskScore", "provenance"]
+__all__ = ["TaskPrompts", "prose_prompts", "copy_prompts", "token_nll", "score", "add_scores", "task_score",
+           "Summary", "summarize", "TaskScore", "provenance"]
 
 
 class _Model(BaseModel):
@@ -53,6 +53,8 @@ class TaskScore(_Model):
     delta_nll_vs_ref: Optional[Summary] = Field(default=None, description="paired NLL minus the reference's")
     null_first_copy_nll: Optional[Summary] = Field(default=None, description="copy task: NLL of the same tokens "
                                                    "in the first copy (no earlier occurrence)")
+    retrieval_gain: Optional[Summary] = Field(default=None, description="copy task: first-copy minus second-copy "
+                                              "NLL, paired per prompt (nats/token); > 0 = the copy is retrieved")
 
 
 @dataclass
@@ -120,6 +122,23 @@ def token_nll(model, ids: np.ndarray, *, batch: int, context: Callable[[], Any])
 def score(nll: np.ndarray, pos: np.ndarray) -> np.ndarray:
     """Per-prompt mean NLL over the scored target indices: [P]."""
     return nll[:, pos].mean(axis=1)
+
+
+def add_scores(d: dict[str, np.ndarray], label: str, task: TaskPrompts, nll: np.ndarray) -> None:
+    """Per-prompt task score under ``label``; copy tasks add ``label#null`` and ``label#gain`` (null − score)."""
+    d[label] = score(nll, task.score_pos)
+    if task.null_pos is not None:
+        d[f"{label}#null"] = score(nll, task.null_pos)
+        d[f"{label}#gain"] = d[f"{label}#null"] - d[label]
+
+
+def task_score(summ: dict, label: str, task: str, lag: Optional[int]) -> TaskScore:
+    """The TaskScore of ``label`` from :func:`summarize` output (null and gain when present)."""
+    nll, ppl, delta = summ[label]
+    null = summ.get(f"{label}#null")
+    gain = summ.get(f"{label}#gain")
+    return TaskScore(task=task, lag=lag, nll=nll, ppl=ppl, delta_nll_vs_ref=delta,
+                     null_first_copy_nll=null[0] if null else None, retrieval_gain=gain[0] if gain else None)
 
 
 def summarize(per_prompt: dict[str, np.ndarray], ref: Optional[np.ndarray], *, n_boot: int,

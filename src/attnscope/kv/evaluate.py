@@ -25,8 +25,8 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from attnscope.errors import ProtocolError
-from attnscope.kv._eval_common import (Summary, TaskScore, copy_prompts, lags_checked, prose_prompts, provenance,
-                                       score, summarize, token_nll)
+from attnscope.kv._eval_common import (Summary, TaskScore, add_scores, copy_prompts, lags_checked, prose_prompts,
+                                       provenance, summarize, task_score, token_nll)
 
 __all__ = ["kv_eval", "KVEvalResult", "KVPoint", "KVKnee", "UNIFORM_POLICIES"]
 
@@ -203,22 +203,16 @@ def kv_eval(source: str, *, policies: Sequence[str], budgets: Sequence[int], fra
         meta[label] = (pol, fr)
         for task in tasks:
             nll = token_nll(model, task.ids, batch=batch, context=ctx)
-            d = per_task.setdefault((task.task, task.lag), {})
-            d[label] = score(nll, task.score_pos)
-            if task.null_pos is not None:
-                d[f"{label}#null"] = score(nll, task.null_pos)
+            add_scores(per_task.setdefault((task.task, task.lag), {}), label, task, nll)
 
     scores: dict[str, list[TaskScore]] = {label: [] for label, _, _ in configs}
     deltas_by_task: dict[tuple, dict[str, np.ndarray]] = {}
     for (task, lag), d in per_task.items():
         ref = d["full"]
         summ = summarize(d, ref, n_boot=n_boot, seed=seed)
-        deltas_by_task[(task, lag)] = {k: v - ref for k, v in d.items() if not k.endswith("#null")}
+        deltas_by_task[(task, lag)] = {k: v - ref for k, v in d.items() if "#" not in k}
         for label in scores:
-            nll, ppl, delta = summ[label]
-            null = summ.get(f"{label}#null")
-            scores[label].append(TaskScore(task=task, lag=lag, nll=nll, ppl=ppl, delta_nll_vs_ref=delta,
-                                           null_first_copy_nll=null[0] if null else None))
+            scores[label].append(task_score(summ, label, task, lag))
 
     points = []
     for label, (pol, fr) in meta.items():

@@ -35,7 +35,8 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from attnscope.errors import DomainError, ProtocolError
-from attnscope.kv._eval_common import TaskScore, copy_prompts, prose_prompts, provenance, score, summarize, token_nll
+from attnscope.kv._eval_common import (TaskScore, add_scores, copy_prompts, prose_prompts, provenance, summarize,
+                                       task_score, token_nll)
 
 __all__ = ["METHODS", "rope_parameters_for", "scaled_model", "extend_eval", "ExtendEvalResult", "ExtendPoint",
            "check_factor", "check_method"]
@@ -207,23 +208,16 @@ def extend_eval(source: str, *, factors: Sequence[float], methods: Sequence[str]
         for L in Ls:
             for task in tasks_at[L]:
                 nll = token_nll(m, task.ids, batch=batch, context=contextlib.nullcontext)
-                d = raw.setdefault((L, task.task, task.lag), {})
-                d[label] = score(nll, task.score_pos)
-                if task.null_pos is not None:
-                    d[f"{label}#null"] = score(nll, task.null_pos)
+                add_scores(raw.setdefault((L, task.task, task.lag), {}), label, task, nll)
         if m is not model:
             del m
 
     scores: dict[tuple[str, int], list[TaskScore]] = {}
     for (L, task, lag), d in raw.items():
         summ = summarize(d, d["none"], n_boot=n_boot, seed=seed)
-        for label, v in summ.items():
-            if label.endswith("#null"):
-                continue
-            null = summ.get(f"{label}#null")
-            scores.setdefault((label, L), []).append(TaskScore(
-                task=task, lag=lag, nll=v[0], ppl=v[1], delta_nll_vs_ref=v[2],
-                null_first_copy_nll=null[0] if null else None))
+        for label in summ:
+            if "#" not in label:
+                scores.setdefault((label, L), []).append(task_score(summ, label, task, lag))
     points = [ExtendPoint(label=label, method=method, factor=s, alpha=a, rope_parameters=rp, L=L,
                           scores=scores[(label, L)])
               for label, method, s, a, rp, Ls in variants for L in Ls]
