@@ -141,3 +141,43 @@ def test_config_only_report_does_not_import_torch():
             "assert 'torch' not in sys.modules and 'transformers' not in sys.modules; print(len(html))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-500:]
+
+
+def test_trajectory_fits_with_cis_are_shown(full):
+    bundle, html = full
+    model = bundle.trajectories[0]["models"][0]
+    shown = 0
+    for by_stat in model["fits"].values():
+        for sel in by_stat.values():
+            if sel["selected"]:
+                for p in sel["fits"][sel["selected"]]["params"]:
+                    assert f"{p['name']} = {fmt.ci(p['value'], p['ci_low'], p['ci_high'])}" in html
+                    shown += 1
+    assert shown > 0  # the 4-layer fixture has fitted rows
+
+
+def test_sparse_record_renders_with_dashes(files):
+    """A record without fit, curve, null or CIs renders; missing numbers are dashes, not 'None'."""
+    from attnscope.report.inputs import Bundle
+
+    rec = files["records"][0]
+    m = rec.measurement.model_copy(update=dict(gamma=None, gamma_ci95_lo=None, gamma_ci95_hi=None, fit=None,
+                                               curve=None, null=None, mle=None, per_layer=None, per_head=None,
+                                               sink_mass=None, sink_mass_ci95_lo=None, sink_mass_ci95_hi=None))
+    html = render_bundle(Bundle(measurements=[rec.model_copy(update=dict(measurement=m))]), panel=False)
+    check_page(html)
+    assert "no null baseline" in html and "γ = —" in html and ">None<" not in html
+
+
+def test_packaged_panel_is_attributed():
+    """With the packaged panel (if this install ships it), the panel section carries the attribution."""
+    from attnscope.card import card
+    from attnscope.report import build_sections, render_section
+    from attnscope.report.inputs import Bundle
+
+    secs = build_sections(Bundle(cards=[card("pythia-70m")]), panel=True)
+    panel = next(s for s in secs if s.id == "panel")
+    frag = render_section(panel)
+    if panel.ctx["note"]:
+        pytest.skip(panel.ctx["note"])
+    assert panel.ctx["n_points"] > 0 and str(escape(ATTRIBUTION)) in frag and "<svg" in frag

@@ -38,11 +38,11 @@ def report_cmd(
     from attnscope.cli._common import stderr_console
     from attnscope.io import atomic_write_text
     from attnscope.report.inputs import load_inputs
-    from attnscope.report.render import build_sections, render_page, _title
+    from attnscope.report.render import build_sections, page_title, render_page
 
     bundle = load_inputs(inputs, context=context)
     sections = build_sections(bundle, panel=panel)
-    html = render_page(sections, title=title or _title(bundle),
+    html = render_page(sections, title=title or page_title(bundle),
                        subtitle=f"{len(bundle.inputs)} input(s): " + ", ".join(i.label for i in bundle.inputs))
     atomic_write_text(out, html)
     err = stderr_console()

@@ -49,6 +49,8 @@ def _pretty(v: Any) -> str:
     """Provenance values: dicts/lists as compact JSON, floats with 6 significant digits."""
     import json
 
+    if v is None:
+        return fmt.DASH
     if isinstance(v, float):
         return fmt.num(v, 6)
     if isinstance(v, (dict, list, tuple)):
@@ -159,6 +161,11 @@ def render_section(section: Section) -> str:
     return environment().get_template(section.template).render(s=section, **section.ctx)
 
 
+def stylesheet() -> str:
+    """The report's CSS (inlined by :func:`render_page`; web pages serving single sections need it too)."""
+    return environment().get_template("style.css.j2").render()
+
+
 def render_page(sections: list[Section], *, title: str, subtitle: str = "") -> str:
     """The full page: inline CSS, sticky table of contents, every section."""
     import attnscope
@@ -173,7 +180,8 @@ def render_page(sections: list[Section], *, title: str, subtitle: str = "") -> s
         version=getattr(attnscope, "__version__", "?"))
 
 
-def _title(bundle: Bundle) -> str:
+def page_title(bundle: Bundle) -> str:
+    """Default page title: the models' names (at most four, then a count)."""
     names = list(dict.fromkeys([c.model for c in bundle.cards] + [r.model_id for r in bundle.measurements]
                                + [r.model_id for r in bundle.atlases] + [r.model_id for r in bundle.gamma_fields]
                                + [m["label"] for t in bundle.trajectories for m in t["models"]]))
@@ -184,7 +192,7 @@ def _title(bundle: Bundle) -> str:
 def render_bundle(bundle: Bundle, *, panel: PanelArg = True, title: Optional[str] = None) -> str:
     """HTML text of the report of already loaded inputs."""
     sections = build_sections(bundle, panel=panel)
-    return render_page(sections, title=title or _title(bundle),
+    return render_page(sections, title=title or page_title(bundle),
                        subtitle=f"{len(bundle.inputs)} input(s): " + ", ".join(i.label for i in bundle.inputs))
 
 
