@@ -35,3 +35,12 @@ def test_phase_diagram_places_points():
     svg = phase_svg(panel, mine, [2048.0], fid="ph", hagedorn_edge=0.95)
     assert "γ_Padé(θ, T = 2,048)" in svg and "mine (measured)" in svg and "reference panel (text)" in svg
     assert "no RoPE θ" in phase_svg([], [], [], fid="none", hagedorn_edge=0.95)
+
+
+def test_threads_get_identical_figures():
+    """rcParams are global: figures built from several threads must still come out identical."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(3) as pool:
+        outs = list(pool.map(lambda i: decay_svg([_curve()], fid="t"), range(3)))
+    assert outs[0] == outs[1] == outs[2] == decay_svg([_curve()], fid="t")

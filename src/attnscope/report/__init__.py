@@ -7,8 +7,8 @@ Public API
   (one section as an HTML fragment, for web pages), :func:`stylesheet` (the CSS those fragments need).
 - :mod:`attnscope.report.figures` (+ ``figures_atlas``, ``figures_depth``): pure data -> inline SVG.
 
-jinja2 templates live in ``report/templates``; matplotlib is used through its object API
-(Agg), never pyplot. No torch import.
+jinja2 templates live in ``report/templates``; matplotlib is used through its object API, never
+pyplot (figures are styled and saved under a lock: safe from threads). No torch import.
 """
 from __future__ import annotations
 

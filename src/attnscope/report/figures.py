@@ -1,7 +1,8 @@
 """Figures as inline SVG strings: pure functions (data in -> ``<svg>`` text out).
 
-matplotlib's object API (``matplotlib.figure.Figure``, Agg canvas) is used directly, never
-pyplot: no global figure state, so the same functions can serve web pages from threads.
+matplotlib's object API (``matplotlib.figure.Figure``) is used directly, never pyplot: no global
+figure state and no backend switch; the style (rcParams) is applied under a lock, so the same
+functions can serve web pages from threads.
 Each SVG gets a caller-given id salt (``fid``) so several figures inline in one page never
 share element ids, and the output is deterministic (no date metadata). Text stays text
 (``svg.fonttype = none``) and inherits the page's font.
@@ -15,6 +16,7 @@ from __future__ import annotations
 import io
 import math
 import re
+import threading
 from contextlib import contextmanager
 from typing import Any, Iterator, Optional, Sequence
 
@@ -27,6 +29,7 @@ NULL = "#9aa5b1"
 FIT = "#dc2626"
 PRED = "#059669"
 SERIES = ["#2563eb", "#dc2626", "#059669", "#d97706", "#7c3aed", "#0891b2", "#be185d", "#4d7c0f"]
+_LOCK = threading.RLock()  # rcParams are process-global: one figure is styled and saved at a time
 RC = {
     "font.size": 8.5, "axes.titlesize": 9, "axes.labelsize": 8.5, "xtick.labelsize": 7.5, "ytick.labelsize": 7.5,
     "legend.fontsize": 7.5, "axes.edgecolor": "#cbd2d9", "axes.labelcolor": INK, "xtick.color": "#52606d",
@@ -49,13 +52,15 @@ def _arr(values: Sequence[Optional[float]]) -> np.ndarray:
 
 @contextmanager
 def figure(width_in: float, height_in: float, *, nrows: int = 1, ncols: int = 1, **kw: Any) -> Iterator[tuple]:
-    """A fresh (Figure, axes-array) pair with the report style; no pyplot involved."""
-    import matplotlib
+    """A fresh (Figure, axes-array) pair with the report style; no pyplot, no backend switch.
 
-    matplotlib.use("Agg", force=False)
+    The style is applied with ``rc_context`` (global rcParams), so figure building is serialised
+    by a re-entrant lock: callers build *and* serialise the figure inside the ``with`` block.
+    """
+    import matplotlib
     from matplotlib.figure import Figure
 
-    with matplotlib.rc_context(RC):
+    with _LOCK, matplotlib.rc_context(RC):
         fig = Figure(figsize=(width_in, height_in), layout="constrained")
         axes = fig.subplots(nrows, ncols, squeeze=False, **kw)
         yield fig, axes
@@ -66,7 +71,7 @@ def to_svg(fig: Any, fid: str) -> str:
     import matplotlib
 
     buf = io.StringIO()
-    with matplotlib.rc_context({**RC, "svg.hashsalt": f"attnscope-{fid}"}):
+    with _LOCK, matplotlib.rc_context({**RC, "svg.hashsalt": f"attnscope-{fid}"}):
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     svg = buf.getvalue()
     svg = svg[svg.index("<svg"):]
@@ -230,6 +235,7 @@ def heatmap_svg(matrix: Sequence[Sequence[Optional[float]]], *, fid: str, title:
                 center: Optional[float] = None, vmin: Optional[float] = None, vmax: Optional[float] = None,
                 cmap: str = "RdBu_r", xlabel: str = "head", ylabel: str = "layer", annotate: Optional[bool] = None) -> str:
     """A layer × head heatmap (None/NaN cells grey); diverging about ``center`` when given."""
+    import matplotlib
     from matplotlib.colors import TwoSlopeNorm
 
     M = np.array([[np.nan if v is None else float(v) for v in row] for row in matrix], dtype=float)
@@ -247,7 +253,7 @@ def heatmap_svg(matrix: Sequence[Sequence[Optional[float]]], *, fid: str, title:
     with figure(max(w, 3.4), max(h, 1.9)) as (fig, axes):
         ax = axes[0, 0]
         ax.grid(False)
-        cm = __import__("matplotlib").colormaps[cmap].with_extremes(bad="#e4e7eb")
+        cm = matplotlib.colormaps[cmap].with_extremes(bad="#e4e7eb")
         im = ax.imshow(np.ma.masked_invalid(M), aspect="auto", cmap=cm, norm=norm,
                        vmin=None if norm else lo, vmax=None if norm else hi)
         ax.set_xlabel(xlabel)
