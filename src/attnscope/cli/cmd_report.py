@@ -14,10 +14,13 @@ from attnscope.cli import app
 _EXAMPLES = """
 Examples:
 
-  attnscope report results.jsonl -o report.html                       # measurements (+ cards from their arch)
+  attnscope report results.jsonl -o report.html
+
   attnscope report tiny-main results.jsonl atlas.json traj.json -o report.html
-  attnscope report llama-3-8b mistral-7b --context 32768 -o cards.html   # config-only: TAF cards + phase diagram
-  attnscope report results.jsonl --no-panel -o report.html             # without the reference panel
+
+  attnscope report llama-3-8b mistral-7b --context 32768 -o cards.html
+
+  attnscope report results.jsonl --no-panel --title "θ sweep" -o report.html
 """
 
 
@@ -29,8 +32,8 @@ def report_cmd(
     out: Path = typer.Option(..., "--out", "-o", help="HTML file to write (atomic write)."),
     panel: bool = typer.Option(True, "--panel/--no-panel", help="Place the models on the packaged reference panel."),
     context: Optional[int] = typer.Option(None, "--context", help="Context (tokens) for the TAF cards "
-                                                                  "[default: each model's T_train]."),
-    title: Optional[str] = typer.Option(None, "--title", help="Page title [default: from the model names]."),
+                                                                  "(default: each model's T_train)."),
+    title: Optional[str] = typer.Option(None, "--title", help="Page title (default: from the model names)."),
 ) -> None:
     """Write one self-contained HTML report (inline SVG figures, no network) of the INPUTs."""
     import sys
