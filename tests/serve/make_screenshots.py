@@ -19,6 +19,7 @@ PAGES = [
     ("compare", "/compare?m1=llama-3-8b&m2=qwen2.5-7b&m3=mistral-7b&recipe=X-2&context=32768", None),
     ("recipes", "/recipes?id=X-5&model=llama-3-70b&p_tokens_per_day=1e8&p_batch=16&run=1", None),
     ("dataset", "/dataset", None),
+    ("dataset_phase", "/dataset", "#phase"),
     ("results", "/results?path=results.jsonl&panel=1", None),
     ("ask", "/ask?q=Cheapest+GPU+to+serve+Llama-70B+at+100M+tokens%2Fday%3F", None),
 ]
@@ -29,10 +30,13 @@ def main(out: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp, running_server(fill_workdir(Path(tmp) / "work")) as base, \
             chromium() as browser:
         page = browser.new_page(viewport={"width": 1360, "height": 900}, device_scale_factor=1)
-        for name, url, _ in PAGES:
+        for name, url, selector in PAGES:
             page.goto(base + url, wait_until="load", timeout=60_000)
             path = out / f"serve_{name}.png"
-            page.screenshot(path=str(path), full_page=False)
+            if selector:
+                page.locator(selector).screenshot(path=str(path))
+            else:
+                page.screenshot(path=str(path), full_page=False)
             print(f"wrote {path}")
 
 

@@ -105,6 +105,10 @@ def create_app(workdir: str | os.PathLike = ".", *, max_upload_bytes: int = MAX_
     def _report_css() -> Response:
         return Response(report_css(), media_type="text/css", headers={"Cache-Control": "max-age=3600"})
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def _favicon() -> Response:  # standalone reports have no <link rel=icon>: browsers ask for this
+        return Response((STATIC / "favicon.svg").read_bytes(), media_type="image/svg+xml")
+
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)

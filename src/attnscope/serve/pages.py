@@ -188,13 +188,10 @@ def recipes(request: Request, id: Optional[str] = None, model: Optional[str] = N
 @router.get("/dataset", response_class=HTMLResponse)
 def dataset(request: Request) -> HTMLResponse:
     from attnscope.dataset.report import SECTIONS
-    from attnscope.report.inputs import Bundle
-    from attnscope.report.panel import ATTRIBUTION, load_reference_panel, panel_view
-    from attnscope.report.sections_more import panel_section
+    from attnscope.report.panel import ATTRIBUTION
 
     rows = svc.panel_table()
-    records, note, is_clean = load_reference_panel()
-    phase = _section_html(panel_section(panel_view(records, note=note, is_clean=is_clean), Bundle()))
+    phase = _phase_html()
     score = svc.scorecard()
     claims = [(k, t, score[k]) for k, t in SECTIONS if k in score]
     return render(request, "dataset.html", title="Dataset",
@@ -202,6 +199,17 @@ def dataset(request: Request) -> HTMLResponse:
                        "scorecard of every TAF claim.", active="/dataset", rows=rows,
                   corpora=sorted({r["corpus"] for r in rows}), kinds=sorted({r["kind"] for r in rows}),
                   phase_html=phase, score=score, claims=claims, attribution=ATTRIBUTION)
+
+
+@lru_cache(maxsize=1)
+def _phase_html() -> str:
+    """The panel's phase diagram (the report's panel section with no models of its own), rendered once."""
+    from attnscope.report.inputs import Bundle
+    from attnscope.report.panel import load_reference_panel, panel_view
+    from attnscope.report.sections_more import panel_section
+
+    records, note, is_clean = load_reference_panel()
+    return _section_html(panel_section(panel_view(records, note=note, is_clean=is_clean), Bundle()))
 
 
 @router.get("/dataset/record/{key}", response_class=HTMLResponse)
@@ -237,9 +245,8 @@ def results(request: Request, path: Optional[str] = None, panel: Optional[str] =
     error = None
     if path:
         try:
-            bundle = svc.load_results(request.app.state.workdir, path)
-            ctx["sections"], warnings = svc.report_fragments(bundle, panel=show_panel)
-            ctx["summary"] = "; ".join(f"{i.detail}" for i in bundle.inputs)
+            ctx["sections"], _warnings, ctx["summary"] = svc.results_view(request.app.state.workdir, path,
+                                                                          panel=show_panel)
         except AttnscopeError as exc:
             error = exc
     return render(request, "results.html", title="Results", active="/results", lead=lead, error=error, **ctx)

@@ -242,6 +242,20 @@ def report_fragments(bundle: Any, *, panel: bool = True) -> tuple[list[tuple[str
     return [(s.id, s.title, render_section(s)) for s in secs], list(bundle.warnings)
 
 
+def results_view(wd: Workdir, rel_path: str, *, panel: bool) -> tuple[list[tuple[str, str, str]], list[str], str]:
+    """(sections, warnings, summary) of a results file, cached by path, size and modification time."""
+    path = wd.resolve(rel_path)
+    st = path.stat()
+    return _results_view(str(path), st.st_mtime_ns, st.st_size, panel, wd)
+
+
+@lru_cache(maxsize=16)
+def _results_view(path: str, mtime_ns: int, size: int, panel: bool, wd: Workdir):
+    bundle = load_results(wd, path)
+    sections, warnings = report_fragments(bundle, panel=panel)
+    return sections, warnings, "; ".join(i.detail for i in bundle.inputs)
+
+
 def status_of(exc: Exception) -> int:
     """HTTP status for a user error: 403 outside the folder, 413 too large, 404 unknown thing, else 400."""
     from attnscope.errors import ModelSourceError, RecordError
