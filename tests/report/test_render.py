@@ -181,3 +181,15 @@ def test_packaged_panel_is_attributed():
     if panel.ctx["note"]:
         pytest.skip(panel.ctx["note"])
     assert panel.ctx["n_points"] > 0 and str(escape(ATTRIBUTION)) in frag and "<svg" in frag
+
+
+def test_card_without_pade_says_why_once():
+    from attnscope.card import card
+    from attnscope.report import render_section
+    from attnscope.report.sections import card_section
+
+    c = card("gpt2")
+    reason = c.predictions["null_reasons"]["gamma_pade"]
+    frag = render_section(card_section(c, 0))
+    assert "γ_Padé does not apply" in frag and str(escape(reason)) in frag
+    assert frag.count(str(escape(reason))) == 1 + sum(str(escape(reason)) in r["reason"] for r in c.recipes.values())

@@ -87,7 +87,7 @@ def _summary(bundle: Bundle) -> Section:
     for c in bundle.cards:
         p = c.predictions
         rows.append(dict(what="prediction", model=c.model, quantity="γ_Padé", value=fmt.num(p.get("gamma_pade")),
-                         verdict=p.get("regime") or (p.get("null_reasons") or {}).get("gamma_pade", "")))
+                         verdict=p.get("regime") or "", note=(p.get("null_reasons") or {}).get("gamma_pade", "")))
     for r in bundle.measurements:
         m = r.measurement
         rows.append(dict(what=f"measured ({m.corpus}{', random init' if m.random_init else ''})", model=r.model_id,

@@ -73,6 +73,10 @@ def card_section(card: Any, idx: int) -> Section:
                   "uses NU_IMPRINT and P0_IMPRINT (see constants)"),
         _pred_row(p, "K", "invariant K", fmt.num(p.get("K")), p.get("K_note", "")),
     ]
+    headline_reason = None
+    if p.get("gamma_pade") is None:  # one reason for every prediction: say it once, list only the others
+        headline_reason = p.get("null_reasons", {}).get("gamma_pade", "not available")
+        rows = [r for r in rows if r[2] != headline_reason]
     thermo = p.get("thermo") or {}
     if thermo:
         rows += [(f"thermo {label}", fmt.num(thermo.get(k)), "closed-form sums over d = 1..T") for k, label in THERMO_KEYS]
@@ -89,7 +93,8 @@ def card_section(card: Any, idx: int) -> Section:
             ("card schema version", card.schema_version), ("method", "closed-form TAF formulas from config.json "
                                                                        "alone (no weights, no sampling: no CIs)")]
     return Section(id=f"card-{idx}", title=f"TAF card: {card.model}", template="card.html.j2", group="card",
-                   ctx=dict(card=card, rows=rows, per_type=per_type, constants=p.get("constants") or [],
+                   ctx=dict(card=card, rows=rows, per_type=per_type, headline_reason=headline_reason,
+                            per_type_reasons=any(g.get("null_reasons") for g in per_type), constants=p.get("constants") or [],
                             recipes=card.recipes, arch_rows=arch_rows, decomposition=dec, warnings=card.warnings,
                             provenance=prov))
 
