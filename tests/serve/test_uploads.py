@@ -143,3 +143,20 @@ def test_nothing_written_outside_the_working_folder(client, workdir):
     after = {k: v for k, v in tree(parent).items() if not k.startswith(workdir.name + "/")}
     assert after == before
     assert not (parent / "escape.jsonl").exists()
+
+
+def test_model_paths_resolve_inside_the_working_folder_only(workdir, tmp_path, monkeypatch):
+    """A model source that names a folder of the server's current folder (outside the working folder) is refused;
+    presets and bundled models keep the CLI's resolution order even if the working folder has a same-named entry."""
+    from attnscope.serve import service as svc
+
+    wd = Workdir(workdir)
+    (tmp_path / "cwd" / "localmodel").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "cwd")
+    with pytest.raises(PathOutsideError, match="outside the working folder"):
+        svc.model_source(wd, "localmodel")
+    (workdir / "llama-3-8b").mkdir(exist_ok=True)
+    assert svc.model_source(wd, "llama-3-8b") == "llama-3-8b"
+    assert svc.model_source(wd, "tiny-theta300") == "tiny-theta300"
+    assert svc.model_source(wd, "some-org/some-model") == "some-org/some-model"
+    (workdir / "llama-3-8b").rmdir()

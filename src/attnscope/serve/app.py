@@ -25,9 +25,9 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 @lru_cache(maxsize=1)
 def report_css() -> str:
     """The report's stylesheet (one source of truth for colours, tables, badges, provenance panels)."""
-    from attnscope.report.render import environment
+    from attnscope.report.render import stylesheet
 
-    return environment().get_template("style.css.j2").render()
+    return stylesheet()
 
 
 def create_app(workdir: str | os.PathLike = ".", *, max_upload_bytes: int = MAX_UPLOAD_BYTES,

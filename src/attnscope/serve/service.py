@@ -23,7 +23,20 @@ def model_source(wd: Workdir, source: Optional[str]) -> str:
     s = str(source).strip()
     if len(s) > 300:
         raise ConfigError("too long for a model source", field="model", value=s[:40] + "…")
-    return str(wd.resolve(s)) if wd.looks_like_path(s) else s
+    from pathlib import Path
+
+    from attnscope.archparse.sources import find_preset, models_dir
+    from attnscope.serve.files import PathOutsideError
+
+    simple = "/" not in s and "\\" not in s and not s.startswith((".", "~"))
+    if (simple and (models_dir() / s / "config.json").is_file()) or find_preset(s):
+        return s  # bundled model or preset: the CLI's resolution order
+    if wd.looks_like_path(s):
+        return str(wd.resolve(s))
+    if Path(s).expanduser().exists():  # a path of the server's own folder, outside the working folder
+        raise PathOutsideError(f"outside the working folder {wd.root}: the server only reads and writes there",
+                               field="model", value=s)
+    return s  # a hub id
 
 
 def load_arch(wd: Workdir, source: Optional[str]):
