@@ -44,3 +44,8 @@ def test_cli_unknown_model_exits_2(tmp_path):
                           capture_output=True, text=True, env={**__import__("os").environ, "HF_HUB_OFFLINE": "1"})
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr and not out.exists()
+
+
+def test_cli_output_folder_is_refused(files, tmp_path, capsys):
+    assert _run(["report", str(files["results"]), "--no-panel", "-o", str(tmp_path)]) == 2
+    assert "is a folder" in capsys.readouterr().err

@@ -39,15 +39,21 @@ def report_cmd(
     import sys
 
     from attnscope.cli._common import stderr_console
+    from attnscope.errors import AttnscopeError
     from attnscope.io import atomic_write_text
     from attnscope.report.inputs import load_inputs
     from attnscope.report.render import build_sections, page_title, render_page
 
+    if out.is_dir():
+        raise AttnscopeError("is a folder: give the HTML file to write", field="out", value=str(out))
     bundle = load_inputs(inputs, context=context)
     sections = build_sections(bundle, panel=panel)
     html = render_page(sections, title=title or page_title(bundle),
                        subtitle=f"{len(bundle.inputs)} input(s): " + ", ".join(i.label for i in bundle.inputs))
-    atomic_write_text(out, html)
+    try:
+        atomic_write_text(out, html)
+    except OSError as exc:
+        raise AttnscopeError(f"cannot write the report ({exc.strerror or exc})", field="out", value=str(out)) from None
     err = stderr_console()
     for w in bundle.warnings:
         err.print(f"warning: {w}", markup=False)
