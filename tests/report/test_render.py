@@ -193,3 +193,15 @@ def test_card_without_pade_says_why_once():
     frag = render_section(card_section(c, 0))
     assert "γ_Padé does not apply" in frag and str(escape(reason)) in frag
     assert frag.count(str(escape(reason))) == 1 + sum(str(escape(reason)) in r["reason"] for r in c.recipes.values())
+
+
+def test_panel_records_given_as_input_are_attributed(files, tmp_path):
+    """Records converted from the TAF data (provenance source 'tafagent:...') carry the attribution."""
+    from attnscope.records import Provenance
+
+    rec = files["records"][0]
+    prov = Provenance(attnscope="0.1.0", source="tafagent:data/e4_gamma/x_mongo.json")
+    p = tmp_path / "panel_rec.jsonl"
+    p.write_text(rec.model_copy(update=dict(provenance=prov)).model_dump_json() + "\n" + rec.model_dump_json() + "\n")
+    html = render_bundle(load_inputs([str(p)]), panel=False)
+    assert html.count(str(escape(ATTRIBUTION))) == 1  # the converted record only, not the user's own

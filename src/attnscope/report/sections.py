@@ -13,6 +13,7 @@ from typing import Any, Optional
 
 from attnscope.report import fmt
 from attnscope.report.figures import decay_svg, heatmap_svg, layer_gamma_svg, training_svg
+from attnscope.report.panel import ATTRIBUTION
 
 THERMO_KEYS = (("Z", "partition function Z = Σ d^-γ"), ("U", "U = ⟨ln d⟩ (nats)"), ("S", "entropy S (nats)"),
                ("F", "free energy F = −ln Z / γ"), ("C_V", "heat capacity C_V"))
@@ -47,6 +48,16 @@ def provenance_items(rec: Any, **extra: Any) -> list[tuple[str, Any]]:
     items += [("quality flags", getattr(rec, "quality", None) or None),
               ("warnings", getattr(rec, "warnings", None) or None)]
     return [(k, v) for k, v in items if v not in (None, [], {}, "")]
+
+
+def record_attribution(rec: Any) -> Optional[str]:
+    """The panel data's attribution when a record comes from the packaged TAF data, else None."""
+    prov = getattr(rec, "provenance", None)
+    if prov is None:
+        return None
+    source = prov.source or ""
+    licence = str((prov.extra or {}).get("license", ""))
+    return ATTRIBUTION if source.startswith("tafagent") or "tafagent" in licence else None
 
 
 # ---------------------------------------------------------------------------------------------- card
@@ -192,7 +203,7 @@ def measurement_section(rec: Any, idx: int) -> Section:
                    group="decay", toc=toc,
                    ctx=dict(rec=rec, m=m, rows=rows, settings=settings, verdict=n.verdict if n else None, figs=figs,
                             layer_fig=layer_fig, field_fig=field_fig, per_layer=m.per_layer or [],
-                            per_head=m.per_head or [], provenance=prov))
+                            per_head=m.per_head or [], provenance=prov, attribution=record_attribution(rec)))
 
 
 def overlay_section(recs: list[Any]) -> Section:
@@ -215,7 +226,8 @@ def gamma_field_section(rec: Any, idx: int) -> Section:
     prov = provenance_items(rec, **{"summary (published)": rec.summary or None})
     return Section(id=sid, title=f"γ field: {rec.model_id}" + (f" @ {rec.revision}" if rec.revision else ""),
                    template="gamma_field.html.j2", group="decay",
-                   ctx=dict(rec=rec, rows=rows, fig=fig, r2_fig=r2, provenance=prov))
+                   ctx=dict(rec=rec, rows=rows, fig=fig, r2_fig=r2, provenance=prov,
+                            attribution=record_attribution(rec)))
 
 
 def training_section(rec: Any, idx: int) -> Section:
@@ -226,4 +238,5 @@ def training_section(rec: Any, idx: int) -> Section:
     fig = training_svg([c.step for c in cps], [c.gamma for c in cps], fid=sid,
                        benchmarks={k: [c.benchmarks.get(k) for c in cps] for k in names[:3]} or None)
     return Section(id=sid, title=f"γ during training: {rec.model_id}", template="training.html.j2", group="training",
-                   ctx=dict(rec=rec, checkpoints=cps, bench_names=names, fig=fig, provenance=provenance_items(rec)))
+                   ctx=dict(rec=rec, checkpoints=cps, bench_names=names, fig=fig, provenance=provenance_items(rec),
+                            attribution=record_attribution(rec)))
