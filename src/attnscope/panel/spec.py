@@ -18,7 +18,7 @@ Example
     retries = 1
 
     [[models]]
-    source = "tiny-main"
+    source = "tiny-theta300"
 
     [[protocols]]
     protocol = "rows"
