@@ -12,12 +12,7 @@ pytest.importorskip("multipart", reason="the serve extra is not installed: pip i
 pytest.importorskip("httpx", reason="the TestClient needs httpx: pip install httpx")
 
 sys.path.insert(0, str(Path(__file__).parent))
-from browser import fill_workdir  # noqa: E402
-
-
-def tree(folder: Path) -> dict[str, int]:
-    """Every file under a folder with its size (to prove nothing was written)."""
-    return {p.relative_to(folder).as_posix(): p.stat().st_size for p in sorted(folder.rglob("*")) if p.is_file()}
+from serve_helpers import fill_workdir  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from browser import chromium, fill_workdir, running_server  # noqa: E402
+from serve_helpers import chromium, fill_workdir, running_server  # noqa: E402
 
 PAGES = [
     ("profile", "/profile?model=llama-3-8b&context=32768", None),

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("playwright", reason="playwright is not installed (.ci/install_browser.sh installs it)")
-from browser import CHROMIUM, DATA, chromium, fill_workdir, running_server  # noqa: E402
+from serve_helpers import CHROMIUM, DATA, chromium, fill_workdir, running_server  # noqa: E402
 
 if not os.path.exists(CHROMIUM):
     pytest.skip(f"no Chromium at {CHROMIUM}: apt-get install -y chromium (.ci/install_browser.sh)",

@@ -6,7 +6,7 @@ import subprocess
 import sys
 import urllib.request
 
-from browser import fill_workdir, running_server
+from serve_helpers import fill_workdir, running_server
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:

@@ -5,7 +5,7 @@ import os
 import tempfile
 
 import pytest
-from conftest import tree
+from serve_helpers import tree
 
 from attnscope.serve.files import PathOutsideError, Workdir
 
@@ -13,7 +13,7 @@ GOOD = "results_tiny.jsonl"
 
 
 def _good_bytes() -> bytes:
-    from browser import DATA
+    from serve_helpers import DATA
 
     return (DATA / GOOD).read_bytes()
 
