@@ -109,15 +109,25 @@ def test_store_reads_tolerate_crash_debris_and_duplicates(models_dir, tmp_path):
 
 def test_score_hands_records_to_the_scorecard(models_dir, tmp_path, capsys):
     p = write_panel(tmp_path, [str(models_dir / "m0"), str(models_dir / "m1")])
+    p.write_text(p.read_text() + f'\n[[models]]\nsource = "{models_dir / "m0"}"\nrandom_init = true\n')
     code, _, err = run_cli(["panel", "score", str(p)], capsys)
     assert code == 2 and "no finished job" in err
     run_panel(p)
     code, out, err = run_cli(["panel", "score", str(p), "--json"], capsys)
-    assert code == 0, err
+    assert code == 0 and "1 random-init record(s) left out" in err
     sc = json.loads(out)
-    assert sc["panel"]["n_records"] == 2 and "gamma_pade" in sc and "uniform_null" in sc
+    assert sc["panel"]["n_records"] == 2 and sc["panel"]["excluded_random_init"] == 1
     assert sc["panel"]["source"].startswith("panel 'test-panel' (2 finished jobs")
-    assert sc["uniform_null"]["n"] == 2  # both records scored
+    assert sc["panel"]["protocol"] == "rows" and sc["panel"]["precision"] == "float32"
+    assert "gamma_pade" in sc and sc["uniform_null"]["n"] == 2  # both trained records scored
+    code, out, _ = run_cli(["panel", "score", str(p), "--json", "--include-random-init"], capsys)
+    assert code == 0 and json.loads(out)["panel"]["n_records"] == 3
+    # several precisions: the scorecard's unit (one record per model and corpus) needs a choice
+    p2 = write_panel(tmp_path, ["a"], precisions=("float32", "bfloat16"), name="p2.toml")
+    code, _, err = run_cli(["panel", "score", str(p2)], capsys)
+    assert code == 2 and "precision=None" in err and "float32, bfloat16" in err
+    code, _, err = run_cli(["panel", "score", str(p2), "--precision", "float16"], capsys)
+    assert code == 2 and "precision='float16': not in this panel" in err
 
 
 def test_status_of_a_fresh_panel_and_bad_run_options(tmp_path, capsys):

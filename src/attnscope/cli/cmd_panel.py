@@ -7,7 +7,7 @@ Examples::
     attnscope panel run panel.toml --executor ray --address auto  # tasks on an existing Ray cluster
     attnscope panel run panel.toml --executor ray --retries 2     # a local Ray instance
     attnscope panel status panel.toml                             # done / failed (with reasons) / pending
-    attnscope panel score panel.toml --json                       # the reference-panel scorecard of the store
+    attnscope panel score panel.toml --protocol rows --json       # the reference-panel scorecard of the store
     attnscope panel export panel.toml --out panel.parquet         # flat table (parquet extra)
 
 Job failures do not stop the run: they are recorded with their reason, retried,
@@ -156,12 +156,22 @@ def status_cmd(panel: Path = _PANEL, store: Optional[Path] = _STORE, json_: bool
 
 
 @panel_app.command("score")
-def score_cmd(panel: Path = _PANEL, store: Optional[Path] = _STORE, json_: bool = _JSON) -> None:
+def score_cmd(
+    panel: Path = _PANEL, store: Optional[Path] = _STORE,
+    protocol: Optional[str] = typer.Option(None, "--protocol", help="Protocol label (required with several)"),
+    precision: Optional[str] = typer.Option(None, "--precision", help="Precision (required with several)"),
+    include_random_init: bool = typer.Option(False, "--include-random-init", help="Also score random-init records"),
+    json_: bool = _JSON,
+) -> None:
     """Score the TAF predictions on the panel's records (the reference-panel scorecard)."""
-    from attnscope.cli._common import print_json, to_jsonable
+    from attnscope.cli._common import print_json, stderr_console, to_jsonable
     from attnscope.panel.run import score_panel
 
-    sc = to_jsonable(score_panel(panel, store=store))
+    sc = to_jsonable(score_panel(panel, store=store, protocol=protocol, precision=precision,
+                                 include_random_init=include_random_init))
+    if sc["panel"]["excluded_random_init"]:
+        stderr_console().print(f"note: {sc['panel']['excluded_random_init']} random-init record(s) left out "
+                               "(--include-random-init to score them)", markup=False)
     if json_:
         print_json(sc)
         return

@@ -189,24 +189,59 @@ def panel_records(panel: PanelSpec | str | Path, *, store: Optional[str | Path] 
     return [rec for _, rec in panel_status(panel, store=store).done]
 
 
-def score_panel(panel: PanelSpec | str | Path, *, store: Optional[str | Path] = None) -> dict[str, Any]:
+def score_panel(panel: PanelSpec | str | Path, *, store: Optional[str | Path] = None, protocol: Optional[str] = None,
+                precision: Optional[str] = None, include_random_init: bool = False) -> dict[str, Any]:
     """The reference-panel scorecard (:func:`attnscope.dataset.score_more.scorecard`) of the store's records.
+
+    The scorecard's unit is one record per model and corpus, so the records are
+    those of one protocol entry and one precision. Naming them is required when the
+    panel has several. Random-init records (the falsifier) are left out unless
+    ``include_random_init``: TAF's predictions are about trained weights.
+
+    Parameters
+    ----------
+    protocol : str, optional
+        Label of a protocol entry; required when the panel has more than one.
+    precision : str, optional
+        Required when the panel has more than one precision.
+    include_random_init : bool
+        Also score the records of ``random_init`` models.
+
+    Returns
+    -------
+    dict
+        The scorecard; ``panel`` also gives ``source`` (this panel and store), ``protocol``,
+        ``precision`` and the number of ``excluded_random_init`` records.
 
     Raises
     ------
+    ConfigError
+        ``protocol``/``precision`` missing or not in the panel.
     RecordError
-        The store holds no finished job of this panel.
+        The store holds no finished job of this selection.
     """
     from attnscope.dataset.score_more import scorecard
-    from attnscope.errors import RecordError
+    from attnscope.errors import ConfigError, RecordError
 
     spec = _spec(panel)
+    labels = [p.name for p in spec.protocols]
+    chosen = {}
+    for name, value, options in (("protocol", protocol, labels), ("precision", precision, list(spec.precisions))):
+        if value is None and len(options) > 1:
+            raise ConfigError(f"the scorecard takes one record per model and corpus; choose one of "
+                              f"{', '.join(options)}", field=name, value=None)
+        if value is not None and value not in options:
+            raise ConfigError(f"not in this panel; choose one of {', '.join(options)}", field=name, value=value)
+        chosen[name] = value if value is not None else options[0]
     status = panel_status(spec, store=store)
-    if not status.done:
-        raise RecordError("no finished job of this panel in the store; run `attnscope panel run` first",
-                          field="store", value=str(status.store))
-    sc = scorecard([rec for _, rec in status.done])
+    picked = [(j, r) for j, r in status.done if j.protocol == chosen["protocol"] and j.precision == chosen["precision"]]
+    records = [r for j, r in picked if include_random_init or not j.kwargs.get("random_init")]
+    if not records:
+        raise RecordError(f"no finished job of protocol {chosen['protocol']!r}, precision {chosen['precision']!r} "
+                          "in the store; run `attnscope panel run` first", field="store", value=str(status.store))
+    sc = scorecard(records)
     # the scorecard labels its data as the published panel; these records are this panel's
-    sc["panel"] = {**sc["panel"], "source": f"panel {spec.name!r} ({len(status.done)} finished jobs in "
-                                            f"{status.store})"}
+    sc["panel"] = {**sc["panel"], "source": f"panel {spec.name!r} ({len(records)} finished jobs in {status.store})",
+                   "protocol": chosen["protocol"], "precision": chosen["precision"],
+                   "excluded_random_init": len(picked) - len(records)}
     return sc
