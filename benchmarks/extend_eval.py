@@ -65,7 +65,8 @@ def section(res: dict, fig_name: str) -> str:
     for v in res["pareto"]:
         lines.append(f"- **L = {v['L']}**: α_opt = {v['alpha_opt']:g} is "
                      f"{'on' if v['on_front'] else '**not** on'} the Pareto front"
-                     + (f" (dominated by {', '.join(v['dominated_by'])})" if v["dominated_by"] else "")
+                     + (f" (dominated by {', '.join(v['dominated_by'])}; significantly: "
+                        f"{', '.join(v.get('significantly_dominated_by') or []) or 'none'})" if v["dominated_by"] else "")
                      + f"; front: {', '.join(v['front'])}.")
     lines += ["", "| variant | L | α | prose NLL (95% CI) | ΔNLL vs unscaled (95% CI) | copy NLL by lag (retrieval gain) |",
               "|---|---|---|---|---|---|"]

@@ -86,6 +86,7 @@ def test_extend_eval_end_to_end(tiny_folder, tmp_path, capsys):
     (verdict,) = res["pareto"]
     assert verdict["L"] == 96 and verdict["on_front"] == (not verdict["dominated_by"])
     assert ("ntk(s=2)" in verdict["front"]) == verdict["on_front"]
+    assert set(verdict["significantly_dominated_by"]) <= set(verdict["dominated_by"])
     dyn = next(p for p in res["points"] if p["label"] == "dynamic(s=2)" and p["L"] == 48)
     none = next(p for p in res["points"] if p["label"] == "none" and p["L"] == 48)
     assert dyn["scores"][0]["nll"]["mean"] == none["scores"][0]["nll"]["mean"]  # dynamic NTK is inert at L <= T

@@ -64,6 +64,8 @@ class ParetoVerdict(_Model):
     alpha_opt_label: str
     on_front: bool
     dominated_by: list[str]
+    significantly_dominated_by: list[str] = Field(description="dominating points whose paired advantage on at "
+                                                  "least one objective has a 95% CI excluding 0")
     front: list[str]
     objectives: str
 
@@ -221,7 +223,7 @@ def extend_eval(source: str, *, factors: Sequence[float], methods: Sequence[str]
     points = [ExtendPoint(label=label, method=method, factor=s, alpha=a, rope_parameters=rp, L=L,
                           scores=scores[(label, L)])
               for label, method, s, a, rp, Ls in variants for L in Ls]
-    pareto = _pareto(points, factors, lengths, "ntk" in methods)
+    pareto = _pareto(points, raw, factors, lengths, "ntk" in methods, n_boot, seed)
     settings = dict(source=source, factors=factors, methods=methods, prompts=prompts, seed=seed, copy_span=copy_span,
                     lag_fractions=list(lag_fractions), alpha_grid=list(alpha_grid), n_boot=n_boot, dtype=dtype,
                     theta=theta, T_train=T, rotary_dim=rdim)
@@ -234,27 +236,35 @@ def extend_eval(source: str, *, factors: Sequence[float], methods: Sequence[str]
                                                          "chance_nll_copy": float(np.log(vocab - len(excl)))}))
 
 
-def _pareto(points: list[ExtendPoint], factors, lengths, have_ntk: bool) -> list[ParetoVerdict]:
-    """At each extended L: is the ntk (α_opt) point non-dominated in (prose NLL, longest-lag copy NLL)?"""
+def _pareto(points: list[ExtendPoint], raw: dict, factors, lengths, have_ntk: bool, n_boot: int,
+            seed: int) -> list[ParetoVerdict]:
+    """At each extended L: is the ntk (α_opt) point non-dominated in (prose NLL, longest-lag copy NLL)?
+
+    Point estimates decide ``on_front``; ``significantly_dominated_by`` lists the points that are no worse on
+    both objectives and better on at least one with a paired 95% CI (bootstrap over prompts) excluding 0.
+    """
     out = []
     if not have_ntk:
         return out
     for s, L in zip(factors, lengths[1:]):
         here = [p for p in points if p.L == L]
-        objs = {}
-        for p in here:
-            prose = next(x.nll.mean for x in p.scores if x.task == "prose")
-            copies = [x for x in p.scores if x.task == "copy"]
-            far = max(copies, key=lambda x: x.lag).nll.mean if copies else 0.0
-            objs[p.label] = (prose, far)
         label = f"ntk(s={s:g})"
+        far = max(g for (LL, task, g) in raw if LL == L and task == "copy")
+        prose, copy_far = raw[(L, "prose", None)], raw[(L, "copy", far)]
+        objs = {p.label: (float(prose[p.label].mean()), float(copy_far[p.label].mean())) for p in here}
         front = [k for k, v in objs.items() if not any(_dominates(w, v) for w in objs.values())]
         by = [k for k, v in objs.items() if _dominates(v, objs[label])]
+        sig = []
+        if by:
+            d = {f"{k}#{i}": arr[k] - arr[label] for k in by for i, arr in enumerate((prose, copy_far))}
+            summ = summarize(d, None, n_boot=n_boot, seed=seed)
+            sig = [k for k in by if any(summ[f"{k}#{i}"][0].ci95_hi is not None and summ[f"{k}#{i}"][0].ci95_hi < 0
+                                        for i in (0, 1))]
         alpha = next(p.alpha for p in here if p.label == label)
         out.append(ParetoVerdict(L=L, alpha_opt=float(alpha), alpha_opt_label=label, on_front=not by,
-                                 dominated_by=by, front=front,
-                                 objectives="minimise (mean prose NLL on the second half, mean copy NLL at the "
-                                            "longest lag); point estimates"))
+                                 dominated_by=by, significantly_dominated_by=sig, front=front,
+                                 objectives=f"minimise (mean prose NLL on the second half, mean copy NLL at lag "
+                                            f"{far}); point estimates decide the front"))
     return out
 
 
