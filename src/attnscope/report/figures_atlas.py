@@ -16,6 +16,7 @@ import numpy as np
 from attnscope.report.figures import ACCENT, INK, MUTED, NULL, SERIES, _arr, figure, layer_axis, message_svg, to_svg
 
 MAX_GRID = 36  # layers drawn in one overlap grid
+DENSE_POINTS = 400  # per-head points above which error bars are rasterised inside the SVG
 
 
 def _fmt(v: Optional[float]) -> str:
@@ -111,6 +112,7 @@ def dims_profile_svg(per_layer: Sequence[dict[str, Any]], *, fid: str, space: st
     rows = [r for r in per_layer if r.get("dims")]
     if not rows:
         return message_svg(f"no dimension estimates in space {space!r}", fid)
+    dense = sum(len(r["dims"]) for r in rows) > DENSE_POINTS  # thousands of error bars: embed them as pixels
     with figure(9.6, 2.8, ncols=3, sharey=True) as (fig, axes):
         for ax, (key, name) in zip(axes.flat, ESTIMATORS):
             med_x, med_y = [], []
@@ -121,7 +123,8 @@ def dims_profile_svg(per_layer: Sequence[dict[str, Any]], *, fid: str, space: st
                 hi = _arr([getattr(d, key).ci95[1] for d in r["dims"]])
                 x = r["layer"] + (np.arange(H) - (H - 1) / 2) * (0.5 / max(H, 1))
                 err = np.vstack([np.where(np.isfinite(lo), est - lo, 0), np.where(np.isfinite(hi), hi - est, 0)])
-                ax.errorbar(x, est, yerr=err, fmt="o", ms=2.2, lw=0.6, color=SERIES[0], alpha=0.55, capsize=0)
+                ax.errorbar(x, est, yerr=err, fmt="o", ms=2.2, lw=0.6, color=SERIES[0], alpha=0.55, capsize=0,
+                            rasterized=dense)
                 if np.isfinite(est).any():
                     med_x.append(r["layer"])
                     med_y.append(float(np.nanmedian(est)))
@@ -145,6 +148,7 @@ def thermo_svg(per_layer: Sequence[dict[str, Any]], *, fid: str) -> str:
         return message_svg("no per-head thermodynamics in the record", fid)
     betas = sorted({t.beta for r in rows for t in r["thermo"]})
     b1 = min(betas, key=lambda b: abs(b - 1.0))
+    dense = sum(1 for r in rows for t in r["thermo"] if t.beta == b1) > DENSE_POINTS
     with figure(9.6, 2.8, ncols=3) as (fig, axes):
         for ax, (attr, ci_attr, label) in zip(axes.flat[:2], (("S", "S_ci95", "entropy S (nats)"),
                                                                 ("C", "C_ci95", "heat capacity C = Var(s)"))):
@@ -156,7 +160,7 @@ def thermo_svg(per_layer: Sequence[dict[str, Any]], *, fid: str) -> str:
                 lo = np.array([getattr(t, ci_attr)[0] for t in th])
                 hi = np.array([getattr(t, ci_attr)[1] for t in th])
                 ax.errorbar(x, v, yerr=[np.maximum(v - lo, 0), np.maximum(hi - v, 0)], fmt="o", ms=2.4, lw=0.7,
-                            color=ACCENT, alpha=0.7, capsize=0)
+                            color=ACCENT, alpha=0.7, capsize=0, rasterized=dense)
             ax.set_title(f"{label}, β = {b1:g}", loc="left")
             ax.set_xlabel("layer")
             layer_axis(ax)
