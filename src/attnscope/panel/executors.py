@@ -149,7 +149,8 @@ class RayExecutor:
                 if address is not None:
                     ray.init(address=address, log_to_driver=False)
                 else:
-                    ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False)
+                    # "local": always a new instance, never a cluster that `ray start` left on this machine
+                    ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, log_to_driver=False)
             except Exception as exc:  # no cluster at that address, a version mismatch, ...: one line
                 from attnscope.errors import ConfigError
 
