@@ -97,7 +97,7 @@ GOOD = {"yes", "go", "clean", "in-band", "soft decay", "fits", "ok", "decays fas
         "above the random-subspace null", "validated"}
 WARN = {"degraded", "unvalidated", "outlier", "ambiguous", "memory-limited", "over-imprinted", "under-imprinted",
         "hard window", "decays slower than uniform", "borderline", "exploratory", "anomaly"}
-BAD = {"no", "does not fit", "not viable", "below the random-subspace null", "disabled"}
+BAD = {"no", "does not fit", "not viable", "disabled"}
 NEUTRAL = {"", "n/a", "prediction only", "indistinguishable from uniform attention", "indistinguishable from null",
            "no null baseline"}
 

@@ -137,10 +137,16 @@ def trajectory_sections(traj: dict[str, Any], idx: int) -> list[Section]:
 def _mine(bundle: Any) -> list[dict[str, Any]]:
     """Phase-diagram entries of the report's models: measured points (stars), card predictions (diamonds)."""
     out = []
+    card_theta = {}  # θ as the card used it (e.g. rope_theta × a linear rope_scaling factor), by model and config
+    for c in bundle.cards:
+        th = c.predictions.get("theta_used")
+        if th:
+            card_theta[c.model] = card_theta[str(c.arch.get("config_sha256"))] = float(th)
     for rec in bundle.measurements:
         p, _ = point_of(rec)
         if p is not None:
-            out.append(dict(p.as_dict(), gamma_pade=None, source="measured"))
+            th = card_theta.get(str((rec.arch or {}).get("config_sha256")), card_theta.get(rec.model_id, p.theta))
+            out.append(dict(p.as_dict(), theta=th, gamma_pade=None, source="measured"))
     for c in bundle.cards:
         pr = c.predictions
         th = pr.get("theta_used") if pr.get("gamma_pade") is not None else theta_of(c.arch)
