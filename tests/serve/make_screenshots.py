@@ -15,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from serve_helpers import chromium, fill_workdir, running_server  # noqa: E402
 
 PAGES = [
+    ("index", "/", None),
     ("profile", "/profile?model=llama-3-8b&context=32768", None),
     ("compare", "/compare?m1=llama-3-8b&m2=qwen2.5-7b&m3=mistral-7b&recipe=X-2&context=32768", None),
     ("recipes", "/recipes?id=X-5&model=llama-3-70b&p_tokens_per_day=1e8&p_batch=16&run=1", None),

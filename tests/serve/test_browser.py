@@ -58,6 +58,15 @@ def test_server_binds_loopback_only(base):
     assert urllib.parse.urlparse(base).hostname == "127.0.0.1"
 
 
+def test_index_tiles_lead_to_every_page(page, base):
+    page.goto(base + "/")
+    assert page.locator("a.tile").count() == 6
+    page.click("a.tile:has-text('Ask')")
+    page.wait_for_selector("#ask-form")
+    assert page.url.endswith("/ask") and page.locator("nav a.active").inner_text() == "Ask"
+    assert not page.errors
+
+
 def test_profile_form_and_provenance(page, base, tmp_path):
     page.goto(base + "/profile")
     page.fill("#model", "llama-3-8b")

@@ -12,9 +12,12 @@ def no_external(html: str) -> None:
         assert url.startswith(("/", "#", "data:", "?")), url
 
 
-def test_index_redirects_to_profile(client):
-    r = client.get("/", follow_redirects=False)
-    assert r.status_code == 307 and r.headers["location"] == "/profile"
+def test_index_links_every_page(client):
+    r = client.get("/")
+    assert r.status_code == 200
+    for href in ("/profile", "/compare", "/recipes", "/dataset", "/results", "/ask", "/api/docs"):
+        assert f'href="{href}"' in r.text
+    no_external(r.text)
 
 
 def test_profile(client):

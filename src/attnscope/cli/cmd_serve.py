@@ -34,6 +34,7 @@ def serve_cmd(
     Binds to localhost by default; the OpenAPI schema is at /api/openapi.json, rendered at /api/docs.
     """
     import sys
+    import threading
 
     from attnscope.errors import require_extra
     from attnscope.serve.app import LOOPBACK, create_app
@@ -45,7 +46,23 @@ def serve_cmd(
     if not loopback:
         sys.stderr.write(f"warning: binding {host}: the server is reachable from other machines; it has no "
                          "authentication\n")
+    threading.Thread(target=_warm_up, name="attnscope-warm-up", daemon=True).start()
     shown = f"[{host}]" if ":" in host else host
     sys.stderr.write(f"attnscope serve: http://{shown}:{port}/  (working folder {application.state.workdir.root}; "
                      "Ctrl-C stops)\n")
     uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
+
+
+def _warm_up() -> None:
+    """Compute the cached pieces (scorecard, phase diagram, presets) while the first page is being read."""
+    import sys
+
+    from attnscope.errors import AttnscopeError
+    from attnscope.serve import pages, service
+
+    try:
+        pages.model_choices()
+        service.scorecard()
+        pages.phase_html()
+    except AttnscopeError as exc:  # the Dataset page will show the same error when opened
+        sys.stderr.write(f"warning: warm-up: {exc.one_line()}\n")

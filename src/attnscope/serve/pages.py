@@ -106,9 +106,27 @@ def _section_html(section: Any) -> str:
 
 
 # ------------------------------------------------------------------------------------------ pages
-@router.get("/")
-def index() -> RedirectResponse:
-    return RedirectResponse("/profile", status_code=307)
+TILES = [
+    ("/profile", "Profile", "The TAF card of any model from its config: γ_Padé, regime, horizons, KV window, "
+     "thermodynamics, recipe verdicts, constants with provenance.", "llama-3-8b at 32K"),
+    ("/compare", "Compare", "Two or three models side by side, on their card or on one recipe.",
+     "Llama-3-8B vs Qwen2.5-7B vs Mistral-7B on X-2"),
+    ("/recipes", "Recipes", "Practical questions (long context, cheapest GPU, budget, KV compression, …) with the "
+     "audit trail of every step.", "X-5: cheapest GPU for 100M tokens/day"),
+    ("/dataset", "Dataset", "The reference panel of published measurements: sortable table, phase diagram, "
+     "scorecard of every TAF claim.", "filter to clean text runs"),
+    ("/results", "Results", "Your results JSONL, atlas or trajectory JSON as a report, from the working folder "
+     "or uploaded.", "results.jsonl"),
+    ("/ask", "Ask", "A plain-English question becomes one recipe call, and the page shows what it understood.",
+     "“Will Llama-3-8B serve 32K context?”"),
+]
+
+
+@router.get("/", response_class=HTMLResponse)
+def index(request: Request) -> HTMLResponse:
+    return render(request, "index.html", title="attnscope", tiles=TILES,
+                  lead="Predict (from config.json) and measure (from weights) how transformer LMs attend. "
+                       "Local, offline, every number with its CI and provenance.")
 
 
 @router.get("/profile", response_class=HTMLResponse)
@@ -191,7 +209,7 @@ def dataset(request: Request) -> HTMLResponse:
     from attnscope.report.panel import ATTRIBUTION
 
     rows = svc.panel_table()
-    phase = _phase_html()
+    phase = phase_html()
     score = svc.scorecard()
     claims = [(k, t, score[k]) for k, t in SECTIONS if k in score]
     return render(request, "dataset.html", title="Dataset",
@@ -202,7 +220,7 @@ def dataset(request: Request) -> HTMLResponse:
 
 
 @lru_cache(maxsize=1)
-def _phase_html() -> str:
+def phase_html() -> str:
     """The panel's phase diagram (the report's panel section with no models of its own), rendered once."""
     from attnscope.report.inputs import Bundle
     from attnscope.report.panel import load_reference_panel, panel_view
