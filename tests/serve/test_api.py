@@ -141,6 +141,14 @@ def test_host_guard_when_bound_to_localhost(workdir):
     assert evil.status_code == 400 and "not served" in evil.json()["error"]
 
 
+@pytest.mark.parametrize("header,host", [("localhost:8000", "localhost"), ("127.0.0.1", "127.0.0.1"),
+                                         ("[::1]:8000", "[::1]"), ("Evil.example:80", "evil.example")])
+def test_host_name(header, host):
+    from attnscope.serve.app import host_name
+
+    assert host_name(header) == host
+
+
 def test_serve_extra_not_imported_by_the_cli(tmp_path):
     import subprocess
     import sys

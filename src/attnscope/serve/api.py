@@ -10,12 +10,14 @@ GET  /api/recipes                      ``attnscope recipe --list --json``
 POST /api/recipes/{id}                 ``attnscope recipe ID MODEL -p K=V --json``
 POST /api/compare                      ``attnscope compare M1 M2 [--recipe X] --json``
 GET  /api/dataset/panel                ``attnscope dataset list --all --json``
+GET  /api/dataset/record/{key}         ``attnscope dataset show MODEL --json`` (one record)
 GET  /api/dataset/score                ``attnscope dataset score --json``
 POST /api/dataset/compare              ``attnscope dataset compare PATH --json``
 GET  /api/results                      (the result files of the working folder)
 GET  /api/report?path=                 ``attnscope report PATH -o -`` (HTML)
 POST /api/results/upload               (upload a results file into the working folder)
 GET  /api/ask?q=                       (plain-English question -> recipe call)
+GET  /api/health                       (version and working folder)
 =====================================  =========================================
 
 Errors: ``{"error": one line, "field", "value"}`` with 400 (bad input), 403 (path outside

@@ -91,8 +91,7 @@ def create_app(workdir: str | os.PathLike = ".", *, max_upload_bytes: int = MAX_
     @app.middleware("http")
     async def _headers(request: Any, call_next: Any) -> Any:
         if allowed_hosts is not None:
-            host = request.headers.get("host", "").rsplit(":", 1)[0] if "]" not in request.headers.get("host", "") \
-                else request.headers.get("host", "").split("]")[0] + "]"
+            host = host_name(request.headers.get("host", ""))
             if host not in allowed_hosts:
                 return JSONResponse({"error": f"host={host!r}: not served (bound to localhost)"}, status_code=400)
         response = await call_next(request)
@@ -113,6 +112,14 @@ def create_app(workdir: str | os.PathLike = ".", *, max_upload_bytes: int = MAX_
     app.include_router(api.router)
     app.include_router(pages.router)
     return app
+
+
+def host_name(header: str) -> str:
+    """The host part of a Host header: 'localhost:8000' -> 'localhost', '[::1]:8000' -> '[::1]'."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        return header.split("]", 1)[0] + "]"
+    return header.rsplit(":", 1)[0] if ":" in header else header
 
 
 def _plain(v: Any) -> bool:
