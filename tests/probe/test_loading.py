@@ -121,3 +121,20 @@ def test_bundled_model_by_name(tmp_path, monkeypatch):
     assert resolved.kind == "bundled-model"
     ids = torch.arange(16)
     torch.testing.assert_close(attention_rows(loaded, ids, [15]), attention_rows(model, ids, [15]))
+
+
+def test_shipped_trained_model_probe_matches_eager():
+    """The bundled trained model: tokenizer, rows == eager rows, log Z finite."""
+    from attnscope.archparse.sources import models_dir
+
+    if not (models_dir() / "tiny-main" / "model.safetensors").exists():
+        pytest.skip("tiny-main is not bundled in this checkout")
+    model, tok, resolved = load_model("tiny-main", dtype="float32", device="cpu")
+    assert resolved.kind == "bundled-model" and tok is not None
+    ids = torch.tensor(tok("The quick brown fox jumps over the lazy dog. " * 3)["input_ids"])
+    q = [ids.numel() - 1, ids.numel() // 2]
+    rows = attention_rows(model, ids, q)
+    model.set_attn_implementation("eager")
+    with torch.no_grad():
+        ref = model(ids[None], output_attentions=True, use_cache=False).attentions
+    torch.testing.assert_close(rows, torch.stack([a[0][:, q] for a in ref]), atol=1e-5, rtol=0)
