@@ -6,7 +6,8 @@ matplotlib are imported inside the command functions that need them, so that
 config-only commands (``card``, ``recipe``, ``fit``, ``presets``) start fast.
 
 Known user errors (:class:`attnscope.errors.AttnscopeError`) become one line on
-stderr and exit code 2; ``ATTNSCOPE_DEBUG=1`` shows the traceback.
+stderr and exit code 2; ``ATTNSCOPE_DEBUG=1`` shows the traceback. Usage errors
+are typer's (exit 2); Ctrl-C exits 130 through typer's standalone mode.
 """
 from __future__ import annotations
 
@@ -53,6 +54,3 @@ def main(argv: list[str] | None = None) -> None:
             raise
         print(f"attnscope: error: {exc.one_line()}", file=sys.stderr)
         sys.exit(2)
-    except KeyboardInterrupt:
-        print("attnscope: interrupted; finished records are kept, re-run to resume", file=sys.stderr)
-        sys.exit(130)
