@@ -205,3 +205,17 @@ def test_panel_records_given_as_input_are_attributed(files, tmp_path):
     p.write_text(rec.model_copy(update=dict(provenance=prov)).model_dump_json() + "\n" + rec.model_dump_json() + "\n")
     html = render_bundle(load_inputs([str(p)]), panel=False)
     assert html.count(str(escape(ATTRIBUTION))) == 1  # the converted record only, not the user's own
+
+
+def test_trajectory_with_several_models_gets_an_overlay(trajectory_file, tmp_path):
+    import json
+
+    traj = json.loads(trajectory_file.read_text())
+    second = dict(traj["models"][0], label="checkpoint-b")
+    traj["models"].append(second)
+    p = tmp_path / "traj2.json"
+    p.write_text(json.dumps(traj))
+    html = render_bundle(load_inputs([str(p)]), panel=False)
+    check_page(html)
+    assert '<section id="trajectory-0-all"' in html and "2 models compared" in html
+    assert '<section id="trajectory-0-1"' in html and "checkpoint-b" in html

@@ -77,6 +77,38 @@ def trajectory_svg(model: dict[str, Any], *, fid: str) -> str:
         return to_svg(fig, fid)
 
 
+def trajectory_overlay_svg(models: Sequence[dict[str, Any]], *, fid: str) -> str:
+    """Several models (or checkpoints) of one trajectory JSON on shared panels, one colour per model.
+
+    Dots: the per-layer statistic; line: each model's selected fit. Rows are those of the first model.
+    """
+    panels = [p for p in _row_panels(models[0]) if p[2] != "temperature"]
+    if not panels:
+        return message_svg("no rows extracted", fid)
+    ncol = min(4, len(panels))
+    nrow = math.ceil(len(panels) / ncol)
+    with figure(2.45 * ncol + 0.3, 2.0 * nrow + 0.6, nrows=nrow, ncols=ncol) as (fig, axes):
+        for ax, (name, stat, _kind) in zip(axes.flat, panels):
+            for i, m in enumerate(models):
+                row = m["extraction"]["rows"].get(name)
+                if row is None or stat not in row["values"]:
+                    continue
+                col = SERIES[i % len(SERIES)]
+                ax.plot(row["layers"], _arr(row["values"][stat]), "o", ms=2.4, color=col, label=m["label"])
+                fitted = _selected_fitted((m.get("fits") or {}).get(name, {}).get(stat))
+                if fitted is not None and len(fitted) == len(row["layers"]):
+                    ax.plot(row["layers"], _arr(fitted), "-", lw=1.0, color=col)
+            ax.set_title(f"{name} ({stat})", fontsize=7.5, loc="left")
+            ax.tick_params(labelsize=6.5)
+            ax.set_xlabel("layer", fontsize=7)
+            layer_axis(ax)
+        for ax in list(axes.flat)[len(panels):]:
+            ax.set_visible(False)
+        handles, labels = axes.flat[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside lower center", ncol=min(4, len(labels)), fontsize=7)
+        return to_svg(fig, fid)
+
+
 def phase_svg(panel: Sequence[dict[str, Any]], mine: Sequence[dict[str, Any]], T_values: Sequence[float], *,
               fid: str, hagedorn_edge: float) -> str:
     """The phase diagram: γ vs log10 θ with Padé curves and regime bands.

@@ -9,7 +9,8 @@ from typing import Any, Optional
 
 from attnscope.report import fmt
 from attnscope.report.figures_atlas import dims_profile_svg, overlap_grid_svg, overlap_profile_svg, thermo_svg
-from attnscope.report.figures_depth import phase_svg, trajectory_svg
+from attnscope.report.figures import SERIES
+from attnscope.report.figures_depth import phase_svg, trajectory_overlay_svg, trajectory_svg
 from attnscope.report.panel import ATTRIBUTION, PanelView, curve_T_values, nearest, point_of, rank_fraction, theta_of
 from attnscope.report.sections import Section, provenance_items
 
@@ -107,8 +108,16 @@ def _fit_rows(model: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def trajectory_sections(traj: dict[str, Any], idx: int) -> list[Section]:
-    """One section per model of a trajectory JSON: panels, fits with CIs and Akaike weights, temperature."""
+    """One section per model of a trajectory JSON (panels, fits with CIs and Akaike weights, temperature),
+    preceded by an overlay of all its models when there are several (e.g. checkpoints)."""
     out = []
+    if len(traj["models"]) > 1:
+        sid = f"trajectory-{idx}-all"
+        out.append(Section(id=sid, title=f"Depth trajectories: {len(traj['models'])} models compared",
+                           template="overlay.html.j2", group="trajectory",
+                           ctx=dict(fig=trajectory_overlay_svg(traj["models"][:len(SERIES)], fid=sid),
+                                    n=min(len(traj["models"]), len(SERIES)), caption="models (or checkpoints): "
+                                    "per-layer statistic (dots) and each model's selected fit (line)")))
     for j, model in enumerate(traj["models"]):
         sid = f"trajectory-{idx}-{j}"
         temps = [dict(source=t.get("source"), applicable=t.get("applicable"), definition=t.get("definition"),
