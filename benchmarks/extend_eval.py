@@ -78,6 +78,8 @@ def section(res: dict, fig_name: str) -> str:
         lines.append(f"| {p['label']} | {p['L']} | {_fmt(p['alpha'], 2)} | {_fmt(pr['nll']['mean'])} "
                      f"[{_fmt(pr['nll']['ci95_lo'])}, {_fmt(pr['nll']['ci95_hi'])}] | {_fmt(d['mean'])} "
                      f"[{_fmt(d['ci95_lo'])}, {_fmt(d['ci95_hi'])}] | {cps} |")
+    if res["warnings"]:
+        lines += ["", "Warnings: " + "; ".join(res["warnings"]) + "."]
     return "\n".join(lines) + "\n"
 
 

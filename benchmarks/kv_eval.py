@@ -104,6 +104,8 @@ def section(res: dict, fig_name: str) -> str:
         cps = " | ".join(f"{_fmt(s['nll']['mean'], 2)} ({s['retrieval_gain']['mean']:+.2f})" for s in p["scores"][1:])
         lines.append(f"| {p['label']} | {p['budget_mean']:g} | {_ci(prose['nll'])} | "
                      f"{_ci(prose['delta_nll_vs_ref'])} | {cps} |")
+    if res["warnings"]:
+        lines += ["", "Warnings: " + "; ".join(res["warnings"]) + "."]
     return "\n".join(lines) + "\n"
 
 

@@ -70,12 +70,29 @@ class TaskPrompts:
 
 def prose_prompts(tokenizer, config: dict, *, T: int, n: int, seed: int, score_from: int,
                   warnings: list[str]) -> TaskPrompts:
-    """Held-out prose windows of T tokens; scored targets are positions score_from..T−1."""
-    from attnscope.measure.corpora import build_prompts
+    """Held-out prose windows of T tokens; scored targets are positions score_from..T−1.
+
+    Only the held-out split is used (never the training text: the bundled models
+    are small enough to memorise it). When it holds fewer than ``n`` windows of T
+    tokens, the available number is used and a warning says so; fewer than 2 is an error.
+    """
+    from attnscope.corpora import stdlib_prose
+    from attnscope.measure.corpora import build_prompts, token_stream, tokenizer_bos
 
     if not 1 <= score_from < T:
         raise ProtocolError(f"score_from must lie in [1, T) = [1, {T})", field="score_from", value=score_from)
+    body = T - (1 if tokenizer_bos(tokenizer) is not None else 0)
+    available = len(token_stream(tokenizer, stdlib_prose("validation"))) // body
+    if available < 2:
+        raise ProtocolError(f"the held-out prose holds {available} window(s) of {T} tokens; at least 2 are "
+                            "needed: lower T", field="T", value=T)
+    if available < n:
+        warnings.append(f"the held-out prose holds only {available} windows of {T} tokens: used {available} "
+                        f"prompts instead of {n}")
+        n = available
     pr = build_prompts("text", tokenizer=tokenizer, config=config, n_per_seed=n, length=T, seeds=[seed])
+    if pr.info.get("text_source") != "stdlib_prose('validation')":  # pragma: no cover - guarded above
+        raise ProtocolError("held-out prose expected", field="T", value=T)
     warnings.extend(pr.warnings)
     return TaskPrompts("prose", None, pr.ids, np.arange(score_from, T) - 1)
 
