@@ -134,7 +134,8 @@ def _eager_softmax(logits: torch.Tensor, sinks: torch.Tensor | None) -> torch.Te
         full = torch.cat([logits, sink.expand(logits.shape[0], -1, logits.shape[2], 1)], dim=-1)
         return torch.softmax(full, dim=-1)[..., :-1]
     probs = torch.softmax(logits, dim=-1)
-    return torch.nan_to_num(probs, nan=0.0)  # a row with no visible key: zeros
+    hidden = (logits == float("-inf")).all(dim=-1, keepdim=True)  # no visible key: zeros (NaN stays NaN)
+    return probs.masked_fill(hidden, 0.0) if bool(hidden.any()) else probs
 
 
 def rows_and_log_z(
