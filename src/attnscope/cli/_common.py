@@ -58,3 +58,23 @@ def parse_int_list(text: str, *, field: str) -> list[int]:
     if not values:
         raise ProtocolError("expected at least one integer", field=field, value=text)
     return values
+
+
+def print_table(title: str, columns: list[str], rows: list[list[Any]], *, fmt=str, console=None) -> None:
+    """A rich table on a terminal; ``# title`` + tab-separated plain text when piped.
+
+    ``fmt`` turns each cell into text (e.g. fixed decimals, "—" for None).
+    """
+    console = console or stdout_console()
+    if console.is_terminal:
+        from rich.table import Table
+
+        t = Table(title=title, title_justify="left")
+        for c in columns:
+            t.add_column(c, overflow="fold")
+        for r in rows:
+            t.add_row(*[fmt(x) for x in r])
+        console.print(t)
+    else:
+        lines = [f"# {title}", "\t".join(columns)] + ["\t".join(fmt(x) for x in r) for r in rows]
+        sys.stdout.write("\n".join(lines) + "\n\n")

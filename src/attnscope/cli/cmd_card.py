@@ -7,7 +7,6 @@ imports (rich, pydantic models) happen inside the command functions.
 from __future__ import annotations
 
 import math
-import sys
 from typing import Any, Optional
 
 import typer
@@ -42,18 +41,9 @@ def _fmt(v: Any) -> str:
 
 def _table(console: Any, title: str, columns: list[str], rows: list[list[Any]]) -> None:
     """A rich table on a terminal; tab-separated plain text when piped."""
-    if console.is_terminal:
-        from rich.table import Table
+    from attnscope.cli._common import print_table
 
-        t = Table(title=title, title_justify="left", show_lines=False)
-        for c in columns:
-            t.add_column(c, overflow="fold")
-        for r in rows:
-            t.add_row(*[_fmt(x) for x in r])
-        console.print(t)
-    else:
-        out = [f"# {title}", "\t".join(columns)] + ["\t".join(_fmt(x) for x in r) for r in rows]
-        sys.stdout.write("\n".join(out) + "\n\n")
+    print_table(title, columns, rows, fmt=_fmt, console=console)
 
 
 def _warn(warnings: list[str]) -> None:

@@ -39,21 +39,9 @@ def _fmt(v: Any) -> str:
 
 
 def _table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
-    from attnscope.cli._common import stdout_console
+    from attnscope.cli._common import print_table
 
-    con = stdout_console()
-    if con.is_terminal:
-        from rich.table import Table
-
-        t = Table(title=title, title_justify="left")
-        for c in columns:
-            t.add_column(c, overflow="fold")
-        for r in rows:
-            t.add_row(*[_fmt(x) for x in r])
-        con.print(t)
-    else:
-        lines = [f"# {title}", "\t".join(columns)] + ["\t".join(_fmt(x) for x in r) for r in rows]
-        sys.stdout.write("\n".join(lines) + "\n\n")
+    print_table(title, columns, rows, fmt=_fmt)
 
 
 @contextmanager
