@@ -67,3 +67,15 @@ def test_trajectory_structure_checked(tmp_path):
     p.write_text(json.dumps({"schema_version": 1, "key": "k", "params": {}, "models": [{"label": "m"}]}))
     with pytest.raises(RecordError, match="lacks label/extraction.rows"):
         load_inputs([str(p)])
+
+
+def test_deeply_malformed_trajectory_is_one_line(trajectory_file, tmp_path):
+    from attnscope.report import render_bundle
+
+    traj = json.loads(trajectory_file.read_text())
+    row = next(iter(traj["models"][0]["extraction"]["rows"].values()))
+    row.pop("values")
+    p = tmp_path / "traj.json"
+    p.write_text(json.dumps(traj))
+    with pytest.raises(RecordError, match="trajectory JSON 1 is malformed"):
+        render_bundle(load_inputs([str(p)]), panel=False)

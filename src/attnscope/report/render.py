@@ -14,6 +14,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Optional, Sequence, Union
 
+from attnscope.errors import RecordError
 from attnscope.report import fmt
 from attnscope.report.inputs import Bundle, load_inputs
 from attnscope.report.sections import (
@@ -143,7 +144,11 @@ def build_sections(bundle: Bundle, *, panel: PanelArg = True, cards_from_records
     secs += [training_section(r, i) for i, r in enumerate(bundle.training)]
     secs += [atlas_section(r, i) for i, r in enumerate(bundle.atlases)]
     for i, t in enumerate(bundle.trajectories):
-        secs += trajectory_sections(t, i)
+        try:
+            secs += trajectory_sections(t, i)
+        except (KeyError, TypeError, IndexError, AttributeError) as exc:  # a hand-edited or foreign JSON
+            raise RecordError(f"trajectory JSON {i + 1} is malformed ({type(exc).__name__}: {exc})",
+                              field="trajectory", value=t.get("key")) from None
     if panel is not False:
         if panel is True:
             records, note, is_clean = load_reference_panel()
