@@ -134,6 +134,10 @@ def test_ask_page(client):
     assert r.status_code == 200 and "TAF card: EleutherAI/pythia-160m" in r.text
     r = client.get("/ask", params={"q": "Hello?"})
     assert r.status_code == 400 and "no rule recognises" in r.text
+    # understood, but the call fails: the page still shows what it understood, then the one-line error
+    r = client.get("/ask", params={"q": "Will Llama-3-8B serve 0 tokens of context?"})
+    assert r.status_code == 400 and "What I understood" in r.text and "context=0" in r.text
+    assert 'id="answer"' not in r.text
 
 
 def test_static_assets_local(client):
@@ -141,3 +145,41 @@ def test_static_assets_local(client):
     css = client.get("/assets/report.css")
     assert css.status_code == 200 and css.headers["content-type"].startswith("text/css") and ".badge" in css.text
     assert "@import" not in css.text and "url(http" not in css.text
+
+
+@pytest.mark.parametrize("rid", ["X-1", "X-2", "X-3", "X-5", "X-19", "X-21", "X-22", "X-23"])
+@pytest.mark.parametrize("model", ["llama-3-8b", "mamba-130m"])
+def test_every_recipe_page_matches_the_library(client, rid, model):
+    """Each recipe run from its form: the library's verdict and steps, or the library's one-line error."""
+    from attnscope.errors import AttnscopeError
+    from attnscope.recipes import RECIPES
+
+    rec = RECIPES[rid]
+    r = client.get("/recipes", params={"id": rid, "model": model, "run": "1"})
+    try:
+        res = rec(model if rec.needs_model else None)
+    except AttnscopeError as exc:
+        assert r.status_code in (400, 404) and exc.one_line().split(":")[0] in r.text.replace("&#39;", "'")
+        return
+    assert r.status_code == 200, r.text[-500:]
+    assert f">{res.verdict}</span>" in r.text
+    for s in res.steps:
+        assert s.name.replace("'", "&#39;") in r.text
+
+
+def test_compare_cards_show_null_reasons(client):
+    r = client.get("/compare", params={"m1": "gpt2", "m2": "mamba-130m"})
+    assert r.status_code == 200
+    from attnscope.card import card
+
+    reason = card("gpt2").predictions["null_reasons"]["gamma_pade"]
+    assert reason.split("(")[0].strip()[:30] in r.text
+
+
+def test_ask_page_renders_every_phrasing(client):
+    from test_ask import PHRASINGS
+
+    for q, *_ in PHRASINGS:
+        r = client.get("/ask", params={"q": q})
+        assert r.status_code in (200, 400, 404), (q, r.status_code)
+        assert "What I understood" in r.text and "Traceback" not in r.text, q

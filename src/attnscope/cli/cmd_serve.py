@@ -25,7 +25,7 @@ def serve_cmd(
                                                         "server (and your working folder's results) to the network."),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="TCP port."),
     workdir: Path = typer.Option(Path("."), "--workdir", help="Working folder: results are read from it, uploads "
-                                                              "written to WORKDIR/uploads/; nothing is written elsewhere."),
+                                 "written to WORKDIR/uploads/; nothing is written elsewhere."),
     max_upload_mib: float = typer.Option(20.0, "--max-upload-mib", min=0.001, max=1024,
                                          help="Largest accepted upload, MiB."),
 ) -> None:

@@ -187,10 +187,15 @@ def run_ask(wd, question: str):
     from attnscope.serve.ask import parse_question
 
     plan = parse_question(question)
+    return plan, run_plan(wd, plan)
+
+
+def run_plan(wd, plan):
+    """Make the call an :class:`~attnscope.serve.ask.AskPlan` names (recipe, card or fit)."""
     if plan.action == "card":
-        return plan, svc.card(wd, plan.model, plan.params.get("context"))
+        return svc.card(wd, plan.model, plan.params.get("context"))
     if plan.action == "fit":
-        return plan, svc.fit(wd, plan.model, plan.params.get("context"), plan.params.get("batch", 1),
-                             plan.params.get("dtype", "bf16"))
+        return svc.fit(wd, plan.model, plan.params.get("context"), plan.params.get("batch", 1),
+                       plan.params.get("dtype", "bf16"))
     params = {k: v for k, v in plan.params.items() if k != "context"}
-    return plan, svc.recipe(wd, plan.recipe, plan.model, plan.params.get("context"), params)
+    return svc.recipe(wd, plan.recipe, plan.model, plan.params.get("context"), params)

@@ -255,7 +255,8 @@ def _options(q: str, action: str, rid: Optional[str]) -> tuple[dict[str, Any], l
             if re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", q):
                 put("dtype", dt, word)
                 break
-    if rid == "X-3" and (mt := re.search(rf"\$\s*{_NUM}\s*(k|m|thousand|million)?|{_NUM}\s*(k|m)?\s*(?:usd|dollars)", q)):
+    money = rf"\$\s*{_NUM}\s*(k|m|thousand|million)?|{_NUM}\s*(k|m)?\s*(?:usd|dollars)"
+    if rid == "X-3" and (mt := re.search(money, q)):
         num, suf = (mt.group(1), mt.group(2)) if mt.group(1) else (mt.group(3), mt.group(4))
         put("budget_usd", _number(num) * _DEC[suf or ""], mt.group(0).strip())
     if rid in ("X-1", "X-3", "X-5"):

@@ -132,7 +132,8 @@ def index(request: Request) -> HTMLResponse:
 @router.get("/profile", response_class=HTMLResponse)
 def profile(request: Request, model: Optional[str] = None, context: Optional[str] = None) -> HTMLResponse:
     ctx: dict[str, Any] = dict(model=model, context=context, models=model_choices(), card_html=None)
-    lead = "The TAF card of a preset, a bundled model, a config.json or model folder in the working folder, or a hub id."
+    lead = ("The TAF card of a preset, a bundled model, a config.json or model folder in the working folder, "
+            "or a hub id.")
     try:
         if model:
             from attnscope.report.sections import card_section
@@ -291,16 +292,16 @@ async def results_upload(request: Request):
 
 @router.get("/ask", response_class=HTMLResponse)
 def ask(request: Request, q: Optional[str] = None) -> HTMLResponse:
-    from attnscope.serve.api import run_ask
-    from attnscope.serve.ask import INTENTS
+    from attnscope.serve.api import run_plan
+    from attnscope.serve.ask import INTENTS, parse_question
 
     ctx: dict[str, Any] = dict(q=q, plan=None, result=None, card_html=None, examples=ASK_EXAMPLES, intents=INTENTS)
     lead = "A plain-English question becomes one recipe call; the page shows what it understood and from which words."
     error = None
     if q:
         try:
-            plan, result = run_ask(request.app.state.workdir, q)
-            ctx.update(plan=plan, result=result)
+            plan = ctx["plan"] = parse_question(q)  # shown even when the call then fails
+            result = ctx["result"] = run_plan(request.app.state.workdir, plan)
             if plan.action == "card":
                 from attnscope.report.sections import card_section
 
