@@ -105,6 +105,8 @@ def _summary(bundle: Bundle) -> Section:
                          verdict=""))
     for t in bundle.training:
         cps = sorted(t.checkpoints, key=lambda c: c.step)
+        if not cps:
+            continue
         rows.append(dict(what="training", model=t.model_id, quantity=f"γ from step {cps[0].step} to {cps[-1].step}",
                          value=f"{fmt.num(cps[0].gamma)} → {fmt.num(cps[-1].gamma)}", verdict=""))
     for tr in bundle.trajectories:
