@@ -14,15 +14,19 @@ def test_device_processes_dispatch_and_replace_a_crashed_worker():
     ex = LocalExecutor(["a", "b"], job_fn=fake_job)
     try:
         results = {r["key"]: r for r in ex.run([{"key": k} for k in ("crash", "k1", "k2", "k3")])}
+        # which device runs which ok job depends on scheduling; the replacement worker of "a" must run jobs
+        after = list(ex.run([{"key": "k4"}, {"key": "k5"}]))
+        replacement = ex._pool("a").submit(fake_job, {"key": "k6"}).result(timeout=120)
     finally:
         ex.close()
     assert set(results) == {"crash", "k1", "k2", "k3"}
     crash = results.pop("crash")
     assert not crash["ok"] and crash["error_type"] == "BrokenProcessPool" and "device a" in crash["reason"]
-    assert all(r["ok"] for r in results.values())
-    workers = [r["worker"] for r in results.values()]
-    assert {w["cuda_visible_devices"] for w in workers} == {"a", "b"}  # the replaced worker of "a" ran jobs too
-    assert all(w["pid"] != os.getpid() for w in workers)
+    assert all(r["ok"] for r in [*results.values(), *after])
+    workers = [r["worker"] for r in [*results.values(), *after]]
+    assert {w["cuda_visible_devices"] for w in workers} <= {"a", "b"}
+    assert replacement["ok"] and replacement["worker"]["cuda_visible_devices"] == "a"
+    assert all(w["pid"] != os.getpid() for w in [*workers, replacement["worker"]])
 
 
 def test_a_transient_failure_is_retried_and_the_job_completes(models_dir, tmp_path, monkeypatch):
