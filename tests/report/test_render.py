@@ -219,3 +219,18 @@ def test_trajectory_with_several_models_gets_an_overlay(trajectory_file, tmp_pat
     check_page(html)
     assert '<section id="trajectory-0-all"' in html and "2 models compared" in html
     assert '<section id="trajectory-0-1"' in html and "checkpoint-b" in html
+
+
+def test_sections_for_each_object_kind(files):
+    from attnscope.errors import RecordError
+    from attnscope.report import render_section, sections_for
+
+    from .conftest import planted_gamma_field, planted_training
+
+    bundle = load_inputs([str(files["atlas"])])
+    for obj, sid in ((files["records"][0], "decay-3"), (bundle.atlases[0], "atlas-3"),
+                     (planted_gamma_field(), "field-3"), (planted_training(), "training-3")):
+        (sec,) = sections_for(obj, 3)
+        assert sec.id == sid and render_section(sec).lstrip().startswith(f'<section id="{sid}"')
+    with pytest.raises(RecordError, match="no report section"):
+        sections_for(42)

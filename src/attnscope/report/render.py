@@ -163,6 +163,29 @@ def build_sections(bundle: Bundle, *, panel: PanelArg = True, cards_from_records
     return secs
 
 
+def sections_for(obj: Any, idx: int = 0) -> list[Section]:
+    """The section(s) of one object: a Card, a record of any kind, or a trajectory JSON dict.
+
+    For pages that show one thing (``attnscope serve``); ``idx`` keeps anchor ids unique on a page.
+    """
+    from attnscope.card import Card
+    from attnscope.records import AtlasRecord, GammaFieldRecord, MeasurementRecord, TrainingTrajectoryRecord
+
+    if isinstance(obj, Card):
+        return [card_section(obj, idx)]
+    if isinstance(obj, MeasurementRecord):
+        return [measurement_section(obj, idx)]
+    if isinstance(obj, GammaFieldRecord):
+        return [gamma_field_section(obj, idx)]
+    if isinstance(obj, TrainingTrajectoryRecord):
+        return [training_section(obj, idx)]
+    if isinstance(obj, AtlasRecord):
+        return [atlas_section(obj, idx)]
+    if isinstance(obj, dict) and "models" in obj:
+        return trajectory_sections(obj, idx)
+    raise RecordError(f"no report section for a {type(obj).__name__}", field="object", value=type(obj).__name__)
+
+
 def render_section(section: Section) -> str:
     """One section as an HTML fragment (``<section id=...>…</section>``)."""
     return environment().get_template(section.template).render(s=section, **section.ctx)
