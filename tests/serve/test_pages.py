@@ -120,7 +120,16 @@ def test_results_page(client):
     r = client.get("/results", params={"path": "results.jsonl", "panel": "1"})
     assert r.status_code == 200 and "Attention decay" in r.text or "A(d)" in r.text
     assert "Reference panel" in r.text and "Provenance" in r.text
+    from attnscope.dataset.compare import compare_records, read_user_records
+    from serve_helpers import DATA
+
+    expected = compare_records(read_user_records(DATA / "results_tiny.jsonl"), k=3)["records"][0]
+    assert 'id="rules"' in r.text
+    for name in expected["rules"]:
+        assert f'<td class="label">{name}</td>' in r.text
     no_external(r.text)
+    atlas = client.get("/results", params={"path": "atlas.json"})
+    assert 'id="rules"' not in atlas.text  # no measurement records, no rules section
 
 
 def test_ask_page(client):

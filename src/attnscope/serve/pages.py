@@ -252,7 +252,7 @@ def dataset_record(request: Request, key: str) -> HTMLResponse:
 
 def _results_ctx(request: Request, path: Optional[str], panel: bool) -> dict[str, Any]:
     wd = request.app.state.workdir
-    return dict(path=path, panel=panel, files=wd.list_results(), sections=None, summary="",
+    return dict(path=path, panel=panel, files=wd.list_results(), sections=None, summary="", rules=None,
                 max_mib=f"{wd.max_upload_bytes / 2**20:g}")
 
 
@@ -266,6 +266,7 @@ def results(request: Request, path: Optional[str] = None, panel: Optional[str] =
         try:
             ctx["sections"], _warnings, ctx["summary"] = svc.results_view(request.app.state.workdir, path,
                                                                           panel=show_panel)
+            ctx["rules"] = svc.rules_view(request.app.state.workdir, path)
         except AttnscopeError as exc:
             error = exc
     return render(request, "results.html", title="Results", active="/results", lead=lead, error=error, **ctx)

@@ -6,6 +6,7 @@ results given as paths are resolved inside the working folder. Errors are the li
 """
 from __future__ import annotations
 
+import copy
 from functools import lru_cache
 from typing import Any, Optional
 
@@ -264,9 +265,24 @@ def results_view(wd: Workdir, rel_path: str, *, panel: bool) -> tuple[list[tuple
 
 @lru_cache(maxsize=16)
 def _results_view(path: str, mtime_ns: int, size: int, panel: bool, wd: Workdir):
-    bundle = load_results(wd, path)
+    bundle = copy.deepcopy(_bundle(path, mtime_ns, size, wd))  # build_sections adds cards and warnings to it
     sections, warnings = report_fragments(bundle, panel=panel)
     return sections, warnings, "; ".join(i.detail for i in bundle.inputs)
+
+
+def rules_view(wd: Workdir, rel_path: str) -> Optional[dict[str, Any]]:
+    """``attnscope dataset compare`` of a results file's measurement records (None when it holds none)."""
+    from attnscope.dataset.compare import compare_records
+
+    path = wd.resolve(rel_path)
+    st = path.stat()
+    bundle = _bundle(str(path), st.st_mtime_ns, st.st_size, wd)
+    return compare_records(bundle.measurements, k=3) if bundle.measurements else None
+
+
+@lru_cache(maxsize=16)
+def _bundle(path: str, mtime_ns: int, size: int, wd: Workdir):
+    return load_results(wd, path)
 
 
 def status_of(exc: Exception) -> int:
