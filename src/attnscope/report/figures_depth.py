@@ -67,7 +67,7 @@ def trajectory_svg(model: dict[str, Any], *, fid: str) -> str:
             layer_axis(ax)
         for ax in list(axes.flat)[len(panels):]:
             ax.set_visible(False)
-        handles, labels = {}, {}
+        handles: dict[str, Any] = {}
         for ax in axes.flat:
             for h, lab in zip(*ax.get_legend_handles_labels()):
                 key = lab if not lab.startswith("fit:") else "fit: selected form"
