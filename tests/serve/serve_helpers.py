@@ -44,15 +44,17 @@ def running_server(workdir: Path, *, timeout_s: float = 90.0, extra: tuple[str, 
     """``attnscope serve`` on 127.0.0.1:<free port> in a subprocess; yields the base URL, stops it after."""
     port = free_port()
     env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", MPLBACKEND="Agg")
+    log_path = workdir.parent / f"serve-{port}.log"  # a file, not a pipe: a chatty server can never block on it
+    log = open(log_path, "w")
     proc = subprocess.Popen([sys.executable, "-m", "attnscope", "serve", "--host", "127.0.0.1", "--port", str(port),
-                             "--workdir", str(workdir), *extra], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                             "--workdir", str(workdir), *extra], env=env, stdout=log, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout_s
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"attnscope serve exited with {proc.returncode}: {proc.stderr.read()[-2000:]}")
+                raise RuntimeError(f"attnscope serve exited with {proc.returncode}: {log_path.read_text()[-2000:]}")
             try:
                 with urllib.request.urlopen(base + "/api/health", timeout=2) as r:
                     if r.status == 200:
@@ -70,6 +72,7 @@ def running_server(workdir: Path, *, timeout_s: float = 90.0, extra: tuple[str, 
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+        log.close()
 
 
 @contextmanager

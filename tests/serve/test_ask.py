@@ -41,6 +41,9 @@ PHRASINGS = [
     ("Will GPT2-XL serve 1024 context?", "recipe", "X-2", "gpt2-xl", {"context": 1024}),
     ("Will phi-3 mini serve 4k context?", "recipe", "X-2", "phi-3-mini-4k-instruct", {"context": 4096}),
     ("Will tiny-theta300 serve 512 tokens of context?", "recipe", "X-2", "tiny-theta300", {"context": 512}),
+    ("What is the gamma of tiny-main?", "card", None, "tiny-main", {}),
+    # "tiny" is also a bundled family word: an ambiguous mention is skipped when a later one resolves
+    ("Will a tiny model like Llama-3.2-1B serve 8k context?", "recipe", "X-2", "llama-3.2-1b", {"context": 8192}),
 ]
 
 
