@@ -88,5 +88,9 @@ def test_absolute_positions_cannot_extrapolate():
 def test_default_distances_filtered_with_a_note():
     ds, notes = default_distances("rows", 256)
     assert ds == (10, 20, 30, 50, 100, 200) and "without [500, 1000, 2000]" in notes[0]
+    ds, _ = default_distances("rows", 512)
+    assert ds[-1] == 200  # 500 would leave only 11 query positions
+    ds, notes = default_distances("rows", 2048)
+    assert ds[-1] == 2000 and notes == []  # 47 positions beyond d = 2000
     ds, notes = default_distances("taf-e4", 2050)
     assert ds[-1] == 2000 and notes == []

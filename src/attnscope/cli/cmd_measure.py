@@ -99,8 +99,8 @@ def measure_cmd(
     T: Optional[int] = typer.Option(None, "--T", "-T", help="Prompt length, tokens (default: min(2048, model context))"),
     distances: Optional[str] = typer.Option(
         None, "--distances", help="Comma-separated distances (default: 10,20,30,50,100,200,500,1000,2000 "
-                                  "without those that do not fit T, with a warning)"),
-    prompts: int = typer.Option(10, "--prompts", help="Prompts per seed (bootstrap clusters)"),
+                                  "up to T-1-queries, with a warning when some are dropped)"),
+    prompts: int = typer.Option(6, "--prompts", help="Prompts per seed (bootstrap clusters)"),
     seeds: str = typer.Option("42,123,7", "--seeds", help="Comma-separated seeds; each draws its own prompts"),
     dtype: str = typer.Option("float32", "--dtype", help="float32 | bfloat16 | float16"),
     load_in_4bit: bool = typer.Option(False, "--load-in-4bit", help="4-bit weights (needs the quant extra and CUDA)"),

@@ -108,13 +108,19 @@ def _clean_distances(distances: Sequence[int]) -> tuple[int, ...]:
     return tuple(sorted(ds))
 
 
-def default_distances(protocol: str, T: int) -> tuple[tuple[int, ...], list[str]]:
-    """The published grid, keeping the distances the protocol can serve at length T."""
-    limit = T - 2 if protocol == "rows" else T - TAF_E4_KEY - 1
+def default_distances(protocol: str, T: int, *, queries: int = DEFAULT_QUERIES) -> tuple[tuple[int, ...], list[str]]:
+    """The published grid, keeping the distances the protocol can serve at length T.
+
+    rows: d <= T - 1 - queries, so that ``queries`` query positions exist beyond the
+    largest distance (T = 2048 keeps d = 2000; T = 512 stops at 200). taf-e4: d + 50 <= T.
+    """
+    limit = T - 1 - queries if protocol == "rows" else T - TAF_E4_KEY - 1
     kept = tuple(d for d in PUBLISHED_DISTANCES if d <= limit)
     dropped = [d for d in PUBLISHED_DISTANCES if d > limit]
+    why = (f"which leave fewer than {queries} query positions at T={T}" if protocol == "rows"
+           else f"which need d + 50 > T={T}")
     notes = [f"default distances: the published grid {list(PUBLISHED_DISTANCES)} without {dropped}, "
-             f"which do not fit T={T} under the {protocol} protocol"] if dropped else []
+             f"{why}"] if dropped else []
     return kept, notes
 
 

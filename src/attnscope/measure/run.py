@@ -88,7 +88,7 @@ def resolve_plan(settings: MeasureSettings, info: ModelInfo) -> tuple[MeasureSet
                 notes.append(f"T defaults to the model's context {T} (below {cap})")
     ds = settings.distances
     if ds is None:
-        ds, dnotes = default_distances(settings.protocol, T)
+        ds, dnotes = default_distances(settings.protocol, T, queries=settings.queries)
         notes += dnotes
     plan = make_plan(settings.protocol, T=T, distances=ds, d_min=settings.d_min, n_queries=settings.queries,
                      context_length=int(ctx) if ctx else None,
@@ -255,7 +255,7 @@ def _measure(loader: Callable[[], tuple[Any, Any]], settings: MeasureSettings, i
 
 
 def measure(source: str, *, corpus: str = "text", protocol: str = "rows", T: Optional[int] = None,
-            distances: Optional[Sequence[int]] = None, prompts: int = 10, seeds: Sequence[int] = (42, 123, 7),
+            distances: Optional[Sequence[int]] = None, prompts: int = 6, seeds: Sequence[int] = (42, 123, 7),
             dtype: str = "float32", device: str = "auto", per_head: bool = False, random_init: bool = False,
             text_file: Optional[str] = None, revision: Optional[str] = None, load_in_4bit: bool = False,
             trust_remote_code: bool = False, d_min: int = 30, queries: int = 32, n_boot: int = 1000,
@@ -276,7 +276,8 @@ def measure(source: str, *, corpus: str = "text", protocol: str = "rows", T: Opt
         model context), recorded as a warning when it differs.
     distances : sequence of int, optional
         Distances d (tokens). Default: the published grid 10..2000 without the distances the protocol
-        cannot serve at T (recorded as a warning). Given distances are never dropped: a distance >= T
+        cannot serve at T (rows: d <= T - 1 - queries, so that every default distance leaves room
+        for the query rows), recorded as a warning. Given distances are never dropped: a distance >= T
         (rows: > T - 2; taf-e4: d + 50 > T) is a ProtocolError.
     prompts : int
         Prompts per seed (each prompt is a bootstrap cluster).
