@@ -19,7 +19,7 @@ if not os.path.exists(CHROMIUM):
     pytest.skip(f"no Chromium at {CHROMIUM}: apt-get install -y chromium (.ci/install_browser.sh)",
                 allow_module_level=True)
 
-TIMEOUT_MS = 30_000
+TIMEOUT_MS = 60_000  # generous: 2 CPU cores shared with other jobs
 
 
 @pytest.fixture(scope="module")
