@@ -254,7 +254,7 @@ class AtlasOverlap(_Model):
 
 class AtlasDim(_Model):
     estimate: float
-    ci95: tuple[float, float]
+    ci95: tuple[Optional[float], Optional[float]] = Field(description="(None, None) where no CI is computed")
 
 
 class AtlasHeadDims(_Model):
@@ -262,8 +262,8 @@ class AtlasHeadDims(_Model):
     twonn: AtlasDim
     twonn_mle: AtlasDim
     levina_bickel: AtlasDim
-    pca_rank_90: int
-    participation_ratio: float
+    pca_rank_90: Optional[int] = None
+    participation_ratio: Optional[float] = None
 
 
 class AtlasSpace(_Model):

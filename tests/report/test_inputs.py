@@ -20,11 +20,11 @@ def test_detects_each_kind(files, trajectory_file, tiny_folder):
     assert all(i.sha256 and len(i.sha256) == 64 for i in b.inputs[:4])
 
 
-def test_nan_written_as_null_reads_back(tmp_path):
-    """pydantic writes NaN as null; a record with an undefined CI must still load (as NaN)."""
+def test_undefined_ci_round_trips_as_null(tmp_path):
+    """An undefined CI is stored as (None, None) and a record holding it loads back unchanged."""
     rec = planted_atlas()
     d = rec.layers[0].spaces[0].dims[0]
-    bad = d.model_copy(update=dict(twonn=d.twonn.model_copy(update=dict(ci95=(float("nan"), float("nan"))))))
+    bad = d.model_copy(update=dict(twonn=d.twonn.model_copy(update=dict(ci95=(None, None))), participation_ratio=None))
     sp = rec.layers[0].spaces[0].model_copy(update=dict(dims=[bad, *rec.layers[0].spaces[0].dims[1:]]))
     layer = rec.layers[0].model_copy(update=dict(spaces=[sp, *rec.layers[0].spaces[1:]]))
     rec = rec.model_copy(update=dict(layers=[layer, *rec.layers[1:]]))
@@ -32,7 +32,8 @@ def test_nan_written_as_null_reads_back(tmp_path):
     p.write_text(rec.model_dump_json())
     assert '"ci95":[null,null]' in p.read_text().replace(" ", "")
     got = load_inputs([str(p)]).atlases[0]
-    assert got.layers[0].spaces[0].dims[0].twonn.ci95[0] != got.layers[0].spaces[0].dims[0].twonn.ci95[0]  # NaN
+    assert got == rec
+    assert got.layers[0].spaces[0].dims[0].twonn.ci95 == (None, None)
 
 
 @pytest.mark.parametrize("content, match", [

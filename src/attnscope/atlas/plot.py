@@ -55,7 +55,8 @@ def dimension_profile(rec: AtlasRecord, space: str = "residual"):
     ax.set_xlabel("layer")
     ax.set_ylabel("intrinsic dimension (mean over heads)")
     ax.set_title(f"{rec.model_id}: dimension profile ({space} space)", fontsize=9)
-    ax.legend(fontsize=8)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
 

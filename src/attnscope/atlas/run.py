@@ -68,9 +68,9 @@ def _eps_dims(eps: np.ndarray, prompt_ids: np.ndarray) -> list[AtlasHeadDims]:
     for h in range(eps.shape[1]):
         X = eps[:, h, :]
         r, lb = twonn(X), levina_bickel(X)
-        nan = (float("nan"), float("nan"))
-        out.append(AtlasHeadDims(head=h, twonn=AtlasDim(estimate=r.d_lsq, ci95=nan), twonn_mle=AtlasDim(estimate=r.d_mle, ci95=nan),
-                                 levina_bickel=AtlasDim(estimate=lb.d, ci95=nan), pca_rank_90=0, participation_ratio=float("nan")))
+        none = (None, None)
+        out.append(AtlasHeadDims(head=h, twonn=AtlasDim(estimate=r.d_lsq, ci95=none), twonn_mle=AtlasDim(estimate=r.d_mle, ci95=none),
+                                 levina_bickel=AtlasDim(estimate=lb.d, ci95=none)))
     return out
 
 

@@ -83,37 +83,8 @@ def parse_record(obj: Any, *, where: str, path: str) -> BaseModel:
     try:
         return model.model_validate(obj)
     except ValidationError as exc:
-        fixed = _nulls_as_nan(obj, exc)
-        if fixed is not None:
-            try:
-                return model.model_validate(fixed)
-            except ValidationError as exc2:
-                exc = exc2
         raise RecordError(f"{where}: not a valid {kind} record ({_validation_message(exc)})",
                           field="path", value=path) from None
-
-
-def _nulls_as_nan(obj: dict[str, Any], exc: ValidationError) -> Optional[dict[str, Any]]:
-    """Undo pydantic's JSON encoding of NaN as ``null`` in required float fields (e.g. an undefined CI).
-
-    Only when *every* validation error is a float field holding null; returns a patched deep copy,
-    or None when any other error is present (the record is then reported as malformed).
-    """
-    import copy
-
-    errs = exc.errors()
-    if not errs or any(e.get("type") != "float_type" or e.get("input") is not None for e in errs):
-        return None
-    out = copy.deepcopy(obj)
-    for e in errs:
-        *parents, last = e["loc"]
-        node: Any = out
-        for p in parents:
-            node = node[p]
-        if isinstance(node, tuple):  # pragma: no cover - JSON gives lists
-            return None
-        node[last] = float("nan")
-    return out
 
 
 def parse_trajectory(obj: dict[str, Any], *, path: str) -> dict[str, Any]:
