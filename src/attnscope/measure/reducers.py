@@ -84,7 +84,9 @@ class DecayReducer:
     def __call__(self, layer_idx: int, rows: torch.Tensor, log_z: torch.Tensor) -> None:
         rows = rows[0].float()  # (H, Q, T)
         lz = log_z[0].float()  # (H, Q)
-        if not (torch.isfinite(rows).all() and torch.isfinite(lz).all()):
+        # an all-NaN log Z means "unavailable" (eager-fallback families return probabilities only)
+        lz_ok = bool(torch.isfinite(lz).all() or torch.isnan(lz).all())
+        if not (torch.isfinite(rows).all() and lz_ok):
             self._nonfinite.append(int(layer_idx))
         c = self._index(rows.device)
         H, Q, _ = rows.shape

@@ -22,6 +22,7 @@ from attnscope.measure.settings import DEFAULT_T_CAP, MeasureSettings, make_sett
 from attnscope.records import MeasurementRecord
 
 Progress = Callable[[int, int, str], None]  # (done, total, description)
+MLP_CHUNK, MLP_CHUNK_FROM_T = 4096, 32768  # tokens per MLP chunk, and the prompt length from which to chunk
 NO_ATTENTION_FAMILIES = ("mamba", "mamba2", "falcon_mamba", "rwkv", "xlstm")  # as probe.families
 
 
@@ -153,7 +154,10 @@ def _forward_loop(model, prompts: Prompts, plan: ProtocolPlan, *, model_id: str,
                      f"{fw.length} tokens, queries {list(fw.query_positions)[:4]}...)")
             reducer = DecayReducer(fw.query_positions, fw.distances, n_layers=n_layers, window=plan.window)
             try:
-                probe_forward(model, torch.as_tensor(prompts.ids[p, :fw.length]), list(fw.query_positions), reducer)
+                # logits_to_keep=1: the LM head never builds T x vocab logits; mlp_chunk bounds the MLP
+                # intermediates at long T (exact: the MLP is token-wise), see docs/probe_memory.md
+                probe_forward(model, torch.as_tensor(prompts.ids[p, :fw.length]), list(fw.query_positions), reducer,
+                              logits_to_keep=1, mlp_chunk=MLP_CHUNK if fw.length >= MLP_CHUNK_FROM_T else None)
                 red = reducer.result()
             except AttnscopeError as exc:  # e.g. the probe's non-finite check: same class, with the context
                 raise type(exc)(f"{exc.message} (on {where})", field=exc.field, value=exc.value) from exc
@@ -247,6 +251,11 @@ def _measure(loader: Callable[[], tuple[Any, Any]], settings: MeasureSettings, i
     if stored is not None:
         return Outcome(stored, True)
     model, tokenizer = loader()  # load only when there is work to do
+    from attnscope.probe.families import fallback_warning
+
+    fallback = fallback_warning(model)  # a family whose layers bypass the probe backend (eager rows)
+    if fallback:
+        info.warnings.append(fallback)
     result = execute(model, tokenizer, settings, plan, info, progress=progress)
     record = build_record(key=key, settings=settings, info=info, result=result, notes=notes)
     if out is not None:
