@@ -1,9 +1,12 @@
 """attnscope: predict and measure how transformer language models attend.
 
 Heavy modules (torch, transformers) are imported lazily: ``import attnscope``
-and the config-only commands never import torch.
+and the config-only commands never import torch. ``measure``, ``atlas`` and
+``trajectory`` are subpackages that are also callable as their main function.
 """
 from __future__ import annotations
+
+from attnscope._lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -16,14 +19,6 @@ _LAZY = {
     "trajectory": ("attnscope.trajectory", "trajectory"),
 }
 
-
-def __getattr__(name: str):
-    if name in _LAZY:
-        import importlib
-
-        module, attr = _LAZY[name]
-        return getattr(importlib.import_module(module), attr)
-    raise AttributeError(f"module 'attnscope' has no attribute {name!r}")
-
+__getattr__ = lazy_exports(__name__, _LAZY)
 
 __all__ = ["__version__", *_LAZY]

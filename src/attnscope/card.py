@@ -157,3 +157,8 @@ def card(source: Any, *, context: int | None = None) -> Card:
     warnings = list(dict.fromkeys(list(getattr(arch, "warnings", [])) + warnings))
     return Card(model=str(arch.name), arch=arch.model_dump(mode="json"), predictions=predictions,
                 recipes=recipes, warnings=warnings)
+
+
+from attnscope._lazy import make_callable  # noqa: E402  (``from attnscope import card`` then ``card(...)``)
+
+make_callable(__name__, __name__, "card")

@@ -16,23 +16,18 @@ Public entry points (importable from here, loaded lazily)
 """
 from __future__ import annotations
 
+from attnscope._lazy import lazy_exports
+
 _LAZY = {
-    "load_panel": "attnscope.dataset.load",
-    "find_model": "attnscope.dataset.load",
-    "rederive_record": "attnscope.dataset.rederive",
-    "scorecard": "attnscope.dataset.score_more",
-    "compare_records": "attnscope.dataset.compare",
-    "read_user_records": "attnscope.dataset.compare",
-    "convert_tafagent": "attnscope.dataset.convert",
+    "load_panel": ("attnscope.dataset.load", "load_panel"),
+    "find_model": ("attnscope.dataset.load", "find_model"),
+    "rederive_record": ("attnscope.dataset.rederive", "rederive_record"),
+    "scorecard": ("attnscope.dataset.score_more", "scorecard"),
+    "compare_records": ("attnscope.dataset.compare", "compare_records"),
+    "read_user_records": ("attnscope.dataset.compare", "read_user_records"),
+    "convert_tafagent": ("attnscope.dataset.convert", "convert_tafagent"),
 }
 
-
-def __getattr__(name: str):
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'attnscope.dataset' has no attribute {name!r}")
-
+__getattr__ = lazy_exports(__name__, _LAZY)
 
 __all__ = list(_LAZY)

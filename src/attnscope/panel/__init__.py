@@ -11,6 +11,8 @@ Nothing here imports torch at import time.
 """
 from __future__ import annotations
 
+from attnscope._lazy import lazy_exports
+
 _LAZY = {
     "load_panel": ("attnscope.panel.spec", "load_panel"),
     "PanelSpec": ("attnscope.panel.spec", "PanelSpec"),
@@ -24,14 +26,6 @@ _LAZY = {
     "export_parquet": ("attnscope.panel.store", "export_parquet"),
 }
 
-
-def __getattr__(name: str):
-    if name in _LAZY:
-        import importlib
-
-        module, attr = _LAZY[name]
-        return getattr(importlib.import_module(module), attr)
-    raise AttributeError(f"module 'attnscope.panel' has no attribute {name!r}")
-
+__getattr__ = lazy_exports(__name__, _LAZY)
 
 __all__ = list(_LAZY)

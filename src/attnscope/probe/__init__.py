@@ -11,6 +11,8 @@ Public API (imported lazily, so ``import attnscope.probe.heads`` stays cheap):
 """
 from __future__ import annotations
 
+from attnscope._lazy import lazy_exports
+
 _LAZY = {
     "attention_rows": ("attnscope.probe.rows", "attention_rows"),
     "log_partition": ("attnscope.probe.rows", "log_partition"),
@@ -21,14 +23,6 @@ _LAZY = {
     "load_model": ("attnscope.probe.loading", "load_model"),
 }
 
-
-def __getattr__(name: str):
-    if name in _LAZY:
-        import importlib
-
-        module, attr = _LAZY[name]
-        return getattr(importlib.import_module(module), attr)
-    raise AttributeError(f"module 'attnscope.probe' has no attribute {name!r}")
-
+__getattr__ = lazy_exports(__name__, _LAZY)
 
 __all__ = list(_LAZY)

@@ -20,3 +20,7 @@ from attnscope.trajectory.sources import SafetensorsSource, StateDictSource, Ten
 
 __all__ = ["Extraction", "FormFit", "ModelTrajectory", "SUPPORTED_FAMILIES", "SafetensorsSource", "Selection",
            "StateDictSource", "TensorNameError", "TrajectoryResult", "extract", "layout_for", "select_form", "trajectory"]
+
+from attnscope._lazy import make_callable  # noqa: E402
+
+make_callable(__name__, "attnscope.trajectory.run", "trajectory")
