@@ -159,7 +159,7 @@ def atlas(
     try:
         with collect_head_outputs(model, n_heads=H, layers=chosen, positions=positions) as store:
             for i, ids in enumerate(prompts.ids):
-                probe_forward(model, torch.as_tensor(ids, device=dev), positions, reducer)
+                probe_forward(model, torch.as_tensor(ids, device=dev), positions, reducer, logits_to_keep=1)
                 for layer in chosen:
                     if layer in values:
                         v = values[layer][0].reshape(T, Hkv, -1)  # [T, Hkv, dh]
