@@ -5,7 +5,9 @@ prefill of B − G/2 tokens (it holds B − G/2 … B + G/2 keys, B on average);
 policy with budget B decodes G tokens after a long prefill (4·B tokens, evicted
 to B − 1), so it holds B − 1 keys throughout. Also "full via PolicyCache": the
 evicting cache with nothing to evict (the pure bookkeeping + backend cost).
-Each configuration is timed in interleaved rounds (median), one thread.
+Streams are interleaved token by token (each configuration decodes one token
+in turn) and the median per-token time is reported: on a shared machine load
+spikes then hit every configuration alike. One thread.
 
 Memory: bytes held by the cache after a T-token context, per budget (actual
 tensors, ``PolicyCache.nbytes``), vs the full cache.
@@ -15,33 +17,40 @@ Run:  python benchmarks/bench_kv_overhead.py [MODEL] [--out docs/kv_results_over
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
 import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 
 
-def _decode_time(model, policy, prompt: torch.Tensor, G: int, context: int) -> float:
-    """Seconds per decoded token (greedy, teacher-free) after the prefill, with ``policy`` or the default cache."""
-    from transformers import DynamicCache
+class _Stepper:
+    """One decoding stream (a cache and its last logits); ``step()`` times one generated token."""
 
-    with torch.no_grad():
+    def __init__(self, model, policy, prompt: torch.Tensor, context: int):
+        from transformers import DynamicCache
+
+        from attnscope.kv.cache import PolicyCache, kv_backend, n_attention_layers
+
+        self.model, self.policy = model, policy
+        self.ctx = (lambda: kv_backend(model)) if policy is not None else contextlib.nullcontext
         if policy is None:
-            cache = DynamicCache(config=model.config)
-            out = model(prompt, past_key_values=cache).logits[:, -1]
+            self.cache = DynamicCache(config=model.config)
+        else:
+            n = n_attention_layers(model)
+            self.cache = PolicyCache(policy.bind(n, context), n)
+        with torch.no_grad(), self.ctx():
+            self.last = model(prompt, past_key_values=self.cache).logits[:, -1]
+
+    def step(self) -> float:
+        with torch.no_grad(), self.ctx():
             t0 = time.perf_counter()
-            for _ in range(G):
-                out = model(out.argmax(-1, keepdim=True), past_key_values=cache).logits[:, -1]
-            return (time.perf_counter() - t0) / G
-        with policy(model, context=context) as cache:
-            out = model(prompt, past_key_values=cache).logits[:, -1]
-            t0 = time.perf_counter()
-            for _ in range(G):
-                out = model(out.argmax(-1, keepdim=True), past_key_values=cache).logits[:, -1]
-            return (time.perf_counter() - t0) / G
+            self.last = self.model(self.last.argmax(-1, keepdim=True), past_key_values=self.cache).logits[:, -1]
+            return time.perf_counter() - t0
 
 
 def main(argv=None) -> dict:
@@ -61,6 +70,7 @@ def main(argv=None) -> dict:
     n_layers = model.config.num_hidden_layers
     g = torch.Generator().manual_seed(0)
     rows = []
+    order_rng = np.random.default_rng(0)
     for B in [int(b) for b in args.budgets.split(",")]:
         G = args.G
         short = torch.randint(2, model.config.vocab_size, (1, B - G // 2), generator=g)
@@ -73,10 +83,14 @@ def main(argv=None) -> dict:
             f"soft_decay@{B}": (SoftDecay(budget=B, gammas=1.0, n_sink=4), long),
             f"random@{B}": (RandomEvict(budget=B, n_sink=4), long),
         }
+        # interleaved at the token level: every stream decodes one token in turn, so load spikes on the
+        # shared machine hit all configurations alike; the median per-token time is robust to them
         times: dict[str, list[float]] = {k: [] for k in configs}
         for _ in range(args.rounds):
-            for name, (pol, prompt) in configs.items():
-                times[name].append(_decode_time(model, pol, prompt, G, ctx))
+            streams = {k: _Stepper(model, pol, prompt, ctx) for k, (pol, prompt) in configs.items()}
+            for _ in range(G):
+                for k in order_rng.permutation(list(streams)):  # random order: no position effect
+                    times[k].append(streams[k].step())
         base = statistics.median(times["full (DynamicCache)"])
         for name, ts in times.items():
             med = statistics.median(ts)
