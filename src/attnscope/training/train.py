@@ -99,6 +99,11 @@ class TrainConfig:
         if self.heads % self.kv_heads:
             raise DomainError(f"heads={self.heads} must be a multiple of kv-heads",
                               field="kv-heads", value=self.kv_heads)
+        from attnscope.training.tokenizer import MIN_VOCAB
+
+        if self.vocab < MIN_VOCAB:
+            raise DomainError(f"vocabulary must be at least {MIN_VOCAB} (256 bytes + 2 specials)",
+                              field="vocab", value=self.vocab)
         if self.save_dtype not in SAVE_DTYPES:
             raise DomainError(f"expected one of {SAVE_DTYPES}", field="save-dtype", value=self.save_dtype)
         return self
