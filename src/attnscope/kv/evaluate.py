@@ -25,7 +25,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from attnscope.errors import ProtocolError
-from attnscope.kv._eval_common import (Summary, TaskScore, add_scores, copy_prompts, lags_checked, prose_prompts,
+from attnscope.kv._eval_common import (TaskScore, add_scores, copy_prompts, lags_checked, prose_prompts,
                                        provenance, summarize, task_score, token_nll)
 
 __all__ = ["kv_eval", "KVEvalResult", "KVPoint", "KVKnee", "UNIFORM_POLICIES"]
@@ -284,5 +284,3 @@ def point_table(result: KVEvalResult) -> list[dict]:
                          "null": s.null_first_copy_nll.mean if s.null_first_copy_nll else None})
     return rows
 
-
-_ = Summary  # re-exported type used in the result schema
