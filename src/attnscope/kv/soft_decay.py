@@ -95,6 +95,8 @@ class SoftDecay(KVPolicy):
         self.gammas_ = gammas_per_layer(self.gammas, self.n_layers_)
         N = max(1, self.context_ - n_sink)
         self.windows_ = [_window_for(b - 1 - n_sink, g, N, n_sink) for b, g in zip(self.budgets_, self.gammas_)]
+        # stride lookup per layer for distances 0..context (the hot path of decoding); longer contexts compute
+        self._tables = [strides(np.arange(self.context_ + 1), w, g) for w, g in zip(self.windows_, self.gammas_)]
 
     def capacity(self, layer_idx: int) -> Optional[int]:
         return self.budgets_[layer_idx] - 1
@@ -104,7 +106,10 @@ class SoftDecay(KVPolicy):
         s = sink_count(positions, self.n_sink)
         rest = positions[s:]
         d = (n_seen - 1) - rest
-        ok = np.flatnonzero(rest % strides(d, self.windows_[layer_idx], self.gammas_[layer_idx]) == 0) + s
+        table = self._tables[layer_idx]
+        st = table[d] if len(d) == 0 or d[0] < len(table) else strides(d, self.windows_[layer_idx],
+                                                                      self.gammas_[layer_idx])
+        ok = np.flatnonzero(rest % st == 0) + s
         if len(ok) > cap - s:
             ok = ok[len(ok) - (cap - s):]  # hard cap: drop the oldest
         return np.concatenate([np.arange(s, dtype=np.int64), ok.astype(np.int64)])
