@@ -105,6 +105,28 @@ def measure_all(models: dict[tuple[float, int], Path], *, out: Path, prompts: in
     return rows
 
 
+def measure_extra(folders: list[Path], *, out: Path, prompts: int, n_boot: int) -> list[dict]:
+    """rows and taf-e4 on text for extra model folders (same settings as the sweep)."""
+    from attnscope.measure import measure
+    from attnscope.training.evaluate import read_card
+
+    rows = []
+    for folder in folders:
+        card = read_card(folder)
+        for protocol in PROTOCOLS:
+            rec = measure(str(folder), corpus="text", protocol=protocol, T=card["context"], distances=DISTANCES,
+                          prompts=prompts, seeds=(42, 123, 7), n_boot=n_boot, device="cpu", out=out)
+            m = rec.measurement
+            rows.append({"model": folder.name, "theta": card["theta"], "seed": card["seed"],
+                         "steps": card["steps"], "layers": card["config"]["layers"], "context": card["context"],
+                         "val_loss_nats": card["val_loss_nats"], "protocol": protocol, "gamma": m.gamma,
+                         "gamma_lo": m.gamma_ci95_lo, "gamma_hi": m.gamma_ci95_hi,
+                         "gamma_uniform": m.null.gamma_uniform if m.null else None,
+                         "verdict": m.null.verdict if m.null else None,
+                         "mle_gamma": m.mle.gamma if m.mle else None, "key": rec.key})
+    return rows
+
+
 def _fmt(x, nd: int = 3) -> str:
     return "—" if x is None or (isinstance(x, float) and not math.isfinite(x)) else f"{x:.{nd}f}"
 
@@ -232,6 +254,15 @@ def results_markdown(rows: list[dict], summary: dict) -> str:
         out.append(f"| {k} | {100 * v['max_rel_err_of_seed_mean']:.1f}% | "
                    f"{'yes' if v['within_published_5.07pct'] else 'no'} | "
                    f"{'yes' if v['gamma_increases_with_theta'] else 'no'} |")
+    if summary.get("extra_rows"):
+        out += ["", "### Additional models (text corpus; not part of the verdict)", "",
+                "| model | θ | γ_Padé (its T) | layers | steps | val loss | protocol | γ (95% CI) | γ_uniform | verdict | MLE γ |",
+                "|---|---|---|---|---|---|---|---|---|---|---|"]
+        for r in summary["extra_rows"]:
+            out.append(f"| {r['model']} | {r['theta']:g} | {gamma_pade(r['theta'], r['context']):.3f} | {r['layers']} | "
+                       f"{r['steps']} | {r['val_loss_nats']:.3f} | {r['protocol']} | {_fmt(r['gamma'])} "
+                       f"[{_fmt(r['gamma_lo'])}, {_fmt(r['gamma_hi'])}] | {_fmt(r['gamma_uniform'])} | "
+                       f"{r['verdict']} | {_fmt(r['mle_gamma'])} |")
     out += ["", f"![measured γ against γ_Padé]({FIG.name})", "", END]
     return "\n".join(out)
 
@@ -256,6 +287,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--prompts", type=int, default=10, help="prompts per measurement seed (3 seeds)")
     ap.add_argument("--n-boot", type=int, default=1000)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--extra", default="", help="comma-separated model folders (e.g. longer-trained variants) "
+                    "measured the same way and tabulated separately, outside the verdict")
     ap.add_argument("--no-doc", action="store_true", help="do not touch docs/ (figure and results block)")
     args = ap.parse_args(argv)
 
@@ -271,7 +304,11 @@ def main(argv: list[str] | None = None) -> int:
     if len(T) != 1:
         raise SystemExit(f"the sweep models have different contexts {sorted(T)}")
     rows = measure_all(models, out=args.cache / "records.jsonl", prompts=args.prompts, n_boot=args.n_boot)
+    extra = [Path(p) for p in args.extra.split(",") if p.strip()]
+    extra_rows = measure_extra(extra, out=args.cache / "records.jsonl", prompts=args.prompts,
+                               n_boot=args.n_boot) if extra else []
     summary = summarise(rows, T.pop())
+    summary["extra_rows"] = extra_rows
     summary["rows"] = rows
     summary["models"] = {f"{th:g}/s{s}": str(p) for (th, s), p in models.items()}
     (args.cache / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
