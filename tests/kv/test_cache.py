@@ -70,3 +70,34 @@ def test_sliding_window_models_are_refused():
     with pytest.raises(UnsupportedModelError, match="full-attention"):
         with SinkWindow(budget=8, n_sink=1)(MistralForCausalLM(cfg), context=16):
             pass
+
+
+def test_ring_buffer_then_chunk(tiny):
+    """Token-by-token decoding (window policies switch to the in-place ring buffer), then a 6-token chunk.
+
+    Reference: one forward with per-layer masks — rows < 20 as simulated decoding, chunk rows see the
+    keys kept after token 20 plus the chunk causally.
+    """
+    ids = torch.randint(2, 64, (1, 26), generator=torch.Generator().manual_seed(6))
+    policy = GammaWindow(gammas=[0.3, 2.0], f=0.6, n_sink=2)
+    with torch.no_grad(), policy(tiny, context=26) as cache:
+        steps = [tiny(ids[:, i:i + 1], past_key_values=cache).logits for i in range(20)]
+        assert all(layer._ring is not None for layer in cache.layers)  # the ring path is what is tested
+        kept = [cache.positions(layer) for layer in range(2)]
+        chunk = tiny(ids[:, 20:], past_key_values=cache).logits
+        assert all(layer._ring is None for layer in cache.layers)
+        for layer, b in enumerate(policy.budgets()):  # after the chunk: sinks + the most recent keys again
+            pos = cache.positions(layer).tolist()
+            assert pos == [0, 1] + list(range(26 - (b - 3), 26))
+    sim = policy.bind(2, 26).simulate(20)
+    masks = []
+    for layer in range(2):
+        m = np.zeros((26, 26), dtype=bool)
+        m[:20, :20] = sim[layer]
+        m[20:, kept[layer]] = True
+        m[20:, 20:] = np.tril(np.ones((6, 6), dtype=bool))
+        masks.append(m)
+    with torch.no_grad(), kv_backend(tiny, masks=masks):
+        ref = tiny(ids, use_cache=False).logits
+    assert torch.allclose(torch.cat(steps, 1), ref[:, :20], atol=2e-5, rtol=0)
+    assert torch.allclose(chunk, ref[:, 20:], atol=2e-5, rtol=0), (chunk - ref[:, 20:]).abs().max()

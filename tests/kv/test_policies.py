@@ -49,7 +49,7 @@ def _decode(model, policy, ids, context=T):
         for i in range(ids.shape[1]):
             logits.append(model(ids[:, i:i + 1], past_key_values=cache).logits)
             hist.append([cache.positions(layer) for layer in range(len(cache.layers))])
-        keys = [layer.keys.clone() for layer in cache.layers]
+        keys = [layer.kept_kv()[0].clone() for layer in cache.layers]
     return torch.cat(logits, 1), hist, keys
 
 

@@ -63,6 +63,9 @@ class KVPolicy(ABC):
     name: ClassVar[str] = "base"
     #: True when the policy may evict below its capacity (e.g. soft decay thins old tokens every step).
     always_evicts: ClassVar[bool] = False
+    #: True when, once full, each decoded token evicts exactly the oldest non-sink key (sinks + window):
+    #: the cache then uses an in-place ring buffer (attnscope.kv.cache.PolicyLayer). Requires ``n_sink``.
+    ring_window: ClassVar[bool] = False
 
     # ---- what a subclass writes ------------------------------------------------------------
     @abstractmethod

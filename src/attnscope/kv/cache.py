@@ -46,7 +46,14 @@ _SAVED: dict[str, tuple[bool, object]] = {}
 
 
 class PolicyLayer(DynamicLayer):
-    """One layer's evicting cache: keys/values [B, H_kv, K, d] plus their absolute positions [K]."""
+    """One layer's evicting cache: keys/values [B, H_kv, K, d] plus their absolute positions [K].
+
+    Window policies (``policy.ring_window``) switch, once full and decoding one token at a time, to a ring
+    buffer: the buffer holds the kept keys plus one free slot (the key evicted at the previous step); the
+    new key is written into that slot in place and the free slot moves to the next-oldest non-sink key.
+    The visible set is identical to the generic path (attention does not depend on key order; summation
+    order does, at float rounding). Any multi-token forward first puts the keys back in position order.
+    """
 
     def __init__(self, policy, layer_idx: int):
         super().__init__()
@@ -54,16 +61,34 @@ class PolicyLayer(DynamicLayer):
         self.layer_idx = layer_idx
         self.n_seen = 0
         self.positions = np.empty(0, dtype=np.int64)
+        self._ring: Optional[dict] = None  # {"stale": slot, "s": sinks, "span": ring length}
+        self._slot_pos = np.empty(0, dtype=np.int64)
 
     def update(self, key_states: torch.Tensor, value_states: torch.Tensor, *args, **kwargs):
         if not self.is_initialized:
             self.lazy_initialization(key_states, value_states)
         q = key_states.shape[-2]
+        if self._ring is not None:
+            if q == 1:  # steady-state window eviction: one in-place write, no copy of the cache
+                r = self._ring
+                st = r["stale"]
+                self.keys[..., st:st + 1, :].copy_(key_states)
+                self.values[..., st:st + 1, :].copy_(value_states)
+                self._slot_pos[st] = self.n_seen
+                self.n_seen += 1
+                r["stale"] = r["s"] + (st - r["s"] + 1) % r["span"]
+                return self.keys, self.values
+            self._leave_ring()
         keys = torch.cat([self.keys, key_states], dim=-2)  # [B, H_kv, K + q, d]
         values = torch.cat([self.values, value_states], dim=-2)
         positions = np.concatenate([self.positions, np.arange(self.n_seen, self.n_seen + q, dtype=np.int64)])
         self.n_seen += q
         cap = self.policy.capacity(self.layer_idx)
+        if q == 1 and self.policy.ring_window and cap is not None and len(positions) == cap + 1:
+            s = int(np.searchsorted(positions, self.policy.n_sink, side="left"))
+            self.keys, self.values, self._slot_pos = keys, values, positions  # slot s (oldest non-sink) is free
+            self._ring = {"stale": s, "s": s, "span": cap + 1 - s}
+            return keys, values
         plan = None
         if self.policy.always_evicts or (cap is not None and len(positions) > cap):
             plan = self.policy.evict_plan(self.layer_idx, positions, self.n_seen)
@@ -80,8 +105,33 @@ class PolicyLayer(DynamicLayer):
             self.positions = positions[plan]
         return keys, values  # this forward attends to everything stored before plus the new tokens
 
+    def _kept_order(self) -> np.ndarray:
+        """Ring mode: the occupied slots in position order."""
+        slots = np.delete(np.arange(len(self._slot_pos)), self._ring["stale"])
+        return slots[np.argsort(self._slot_pos[slots], kind="stable")]
+
+    def _leave_ring(self) -> None:
+        order = self._kept_order()
+        idx = torch.from_numpy(order).to(self.keys.device)
+        self.keys, self.values = self.keys.index_select(-2, idx), self.values.index_select(-2, idx)
+        self.positions = self._slot_pos[order]
+        self._ring = None
+
+    def kept_positions(self) -> np.ndarray:
+        """Absolute positions of the kept keys, sorted."""
+        return self._slot_pos[self._kept_order()] if self._ring is not None else self.positions.copy()
+
+    def kept_kv(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The kept keys and values in position order (a copy in ring mode)."""
+        if self._ring is None:
+            return self.keys, self.values
+        idx = torch.from_numpy(self._kept_order()).to(self.keys.device)
+        return self.keys.index_select(-2, idx), self.values.index_select(-2, idx)
+
     def stored_length(self) -> int:
-        """Number of keys held (after eviction)."""
+        """Number of keys kept (after eviction; a ring buffer's free slot is not counted)."""
+        if self._ring is not None:
+            return len(self._slot_pos) - 1
         return 0 if not self.is_initialized or self.keys.numel() == 0 else int(self.keys.shape[-2])
 
     def get_seq_length(self) -> int:
@@ -96,13 +146,15 @@ class PolicyLayer(DynamicLayer):
         super().reset()
         self.n_seen = 0
         self.positions = np.empty(0, dtype=np.int64)
+        self._ring = None
+        self._slot_pos = np.empty(0, dtype=np.int64)
 
     def crop(self, tokens_to_remove: int) -> None:
         raise ProtocolError("an evicting KV cache cannot be cropped (assisted/speculative decoding is not "
                             "supported with KV policies)", field="crop", value=tokens_to_remove)
 
     def nbytes(self) -> int:
-        """Bytes held by the stored keys and values."""
+        """Bytes held by the stored keys and values (a ring buffer's free slot included)."""
         if not self.is_initialized:
             return 0
         return int(self.keys.numel() * self.keys.element_size() + self.values.numel() * self.values.element_size())
@@ -130,7 +182,7 @@ class PolicyCache(DynamicCache):
 
     def positions(self, layer_idx: int) -> np.ndarray:
         """Absolute positions of the keys stored in ``layer_idx``."""
-        return self.layers[layer_idx].positions.copy()
+        return self.layers[layer_idx].kept_positions()
 
     def nbytes(self) -> int:
         """Bytes held by every layer's stored keys and values."""

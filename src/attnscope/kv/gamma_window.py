@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional, Union
+from typing import ClassVar, Optional, Union
 
 import numpy as np
 
@@ -70,6 +70,7 @@ class GammaWindow(KVPolicy):
     gammas: Union[float, list[float]] = 1.0
     f: float = 0.9
     n_sink: int = 4
+    ring_window: ClassVar[bool] = True
     gamma_source: str = "given"
     windows_: list[int] = field(default_factory=list, init=False, repr=False)
     budgets_: list[int] = field(default_factory=list, init=False, repr=False)

@@ -9,7 +9,7 @@ inside the training context this is the exact model, beyond it see docs/readme/k
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional, Union
+from typing import ClassVar, Optional, Union
 
 import numpy as np
 
@@ -35,6 +35,7 @@ class SinkWindow(KVPolicy):
     name = "sink_window"
     budget: Union[int, list[int]] = 64
     n_sink: int = 4
+    ring_window: ClassVar[bool] = True
     budgets_: list[int] = field(default_factory=list, init=False, repr=False)
 
     def _bind(self) -> None:
