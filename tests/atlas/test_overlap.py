@@ -69,3 +69,23 @@ def test_bad_k_and_heads():
         analyse_layer(z, np.zeros(100), k=9)
     with pytest.raises(ProtocolError, match="at least 2 heads"):
         analyse_layer(np.zeros((100, 1, 8)), np.zeros(100), k=2)
+
+
+def test_bootstrap_moments_give_the_same_subspaces_as_the_points():
+    """Bases from per-prompt moments (used by the bootstrap) equal the SVD bases of the points."""
+    from attnscope.atlas.analysis import _PromptMoments, residual_space
+
+    rng = np.random.default_rng(5)
+    z = rng.standard_normal((300, 3, 8)) * np.linspace(4, 0.5, 8)
+    W = rng.standard_normal((3, 8, 20))
+    pid = np.repeat(np.arange(6), 50)
+    cloud = residual_space(z, W)
+    got = _PromptMoments(cloud, pid).bases(np.ones(6), 3)
+    for X, M, B in zip(cloud.coords, cloud.to_ambient, got):
+        assert principal_cosines(B, M.T @ subspace_basis(X, 3)).min() > 1 - 1e-9
+    # a resample with prompt 0 drawn twice and prompt 5 never equals the duplicated point cloud
+    w = np.array([2, 1, 1, 1, 1, 0], dtype=float)
+    rows = np.concatenate([np.arange(0, 50), np.arange(0, 250)])
+    got_w = _PromptMoments(cloud, pid).bases(w, 3)
+    for X, M, B in zip(cloud.coords, cloud.to_ambient, got_w):
+        assert principal_cosines(B, M.T @ subspace_basis(X[rows], 3)).min() > 1 - 1e-9

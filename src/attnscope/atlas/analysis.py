@@ -22,14 +22,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from attnscope.atlas.dimension import levina_bickel, participation_ratio, pca_rank, twonn
+from attnscope.atlas.dimension import (
+    levina_bickel_from_distances,
+    neighbour_distances,
+    participation_ratio,
+    pca_rank,
+    twonn_from_distances,
+)
 from attnscope.atlas.overlap import (
     SubspaceNull,
     overlap_matrices,
     overlap_verdict,
     pair_mean,
     random_subspace_null,
-    subspace_basis,
 )
 from attnscope.errors import ProtocolError
 
@@ -59,12 +64,36 @@ def residual_space(z: np.ndarray, W_O: np.ndarray) -> SpaceCloud:
     return SpaceCloud("residual", d_model, coords, maps)
 
 
-def _bases(cloud: SpaceCloud, rows: np.ndarray | None, k: int) -> list[np.ndarray]:
-    out = []
-    for X, M in zip(cloud.coords, cloud.to_ambient):
-        B = subspace_basis(X if rows is None else X[rows], k)
-        out.append(B if M is None else M.T @ B)  # (ambient, k), still orthonormal
-    return out
+def _top_k(cov: np.ndarray, k: int) -> np.ndarray:
+    """Top-k eigenvectors (columns) of a symmetric covariance matrix."""
+    _, vecs = np.linalg.eigh(cov)
+    return vecs[:, ::-1][:, :k]
+
+
+class _PromptMoments:
+    """Per-prompt sums of x and x x^T of each head's cloud: any resample of prompts gives its
+    covariance, hence its principal subspace, without touching the points again."""
+
+    def __init__(self, cloud: SpaceCloud, prompt_ids: np.ndarray):
+        self.prompts, inverse = np.unique(prompt_ids, return_inverse=True)
+        P = len(self.prompts)
+        self.count = np.bincount(inverse, minlength=P).astype(np.float64)  # (P,)
+        onehot = np.zeros((P, len(prompt_ids)))
+        onehot[inverse, np.arange(len(prompt_ids))] = 1.0
+        self.s1 = [onehot @ X for X in cloud.coords]  # per head (P, c)
+        self.s2 = [np.einsum("pn,ni,nj->pij", onehot, X, X, optimize=True) for X in cloud.coords]  # (P, c, c)
+        self.maps = cloud.to_ambient
+
+    def bases(self, weights: np.ndarray, k: int) -> list[np.ndarray]:
+        """Orthonormal (ambient, k) bases of every head for prompt weights (bootstrap counts)."""
+        n = float(weights @ self.count)
+        out = []
+        for s1, s2, M in zip(self.s1, self.s2, self.maps):
+            mean = (weights @ s1) / n
+            cov = (np.tensordot(weights, s2, axes=1) - n * np.outer(mean, mean)) / (n - 1)
+            B = _top_k(cov, k)
+            out.append(B if M is None else M.T @ B)
+        return out
 
 
 @dataclass(frozen=True)
@@ -122,15 +151,14 @@ def _group_masks(H: int, n_kv_heads: int | None) -> tuple[np.ndarray | None, np.
 
 def _overlap(cloud: SpaceCloud, prompt_ids: np.ndarray, *, k: int, n_kv_heads, n_boot: int, rng, null: SubspaceNull):
     H = len(cloud.coords)
-    mc, mc2 = overlap_matrices(_bases(cloud, None, k))
+    moments = _PromptMoments(cloud, prompt_ids)
+    P = len(moments.prompts)
+    mc, mc2 = overlap_matrices(moments.bases(np.ones(P), k))
     intra, inter = _group_masks(H, n_kv_heads)
-    prompts = np.unique(prompt_ids)
-    by_prompt = [np.flatnonzero(prompt_ids == p) for p in prompts]
     boots = np.empty(n_boot)
     for b in range(n_boot):
-        pick = rng.integers(0, len(prompts), len(prompts))
-        rows = np.concatenate([by_prompt[i] for i in pick])
-        boots[b] = pair_mean(overlap_matrices(_bases(cloud, rows, k))[0])
+        weights = np.bincount(rng.integers(0, P, P), minlength=P).astype(np.float64)
+        boots[b] = pair_mean(overlap_matrices(moments.bases(weights, k))[0])
     lo, hi = (float(x) for x in np.quantile(boots, [0.025, 0.975]))
     mean = pair_mean(mc)
     return OverlapResult(
@@ -154,6 +182,29 @@ def _jackknife(values_full: float, values_loo: np.ndarray) -> DimEstimate:
     return DimEstimate(values_full, (values_full - q * se, values_full + q * se))
 
 
+LB_K1, LB_K2 = 10, 20  # Levina-Bickel neighbourhood range
+_MARGIN = 2  # extra neighbours fetched per removed-group share, so leave-one-group-out lists stay exact
+
+
+def _subset_distances(dist: np.ndarray, idx: np.ndarray, group: np.ndarray, g: int, X: np.ndarray, m: int):
+    """The m nearest-neighbour distances of every point outside group g, among points outside g.
+
+    Filters the full-data neighbour lists (exact whenever m neighbours outside g remain in them);
+    the few points whose list runs short are re-queried against the subset directly.
+    """
+    from scipy.spatial import cKDTree
+
+    rows = np.flatnonzero(group != g)
+    d, valid = dist[rows], group[idx[rows]] != g
+    order = np.argsort(~valid, axis=1, kind="stable")  # valid neighbours first, in distance order
+    out = np.take_along_axis(d, order, axis=1)[:, :m]
+    short = valid.sum(axis=1) < m
+    if short.any():
+        sub = X[rows]
+        out[short] = cKDTree(sub).query(sub[short], k=m + 1)[0][:, 1:]
+    return out
+
+
 def _dims(cloud: SpaceCloud, prompt_ids: np.ndarray, *, groups: int) -> list[HeadDims]:
     prompts = np.unique(prompt_ids)
     G = min(groups, len(prompts))
@@ -161,19 +212,24 @@ def _dims(cloud: SpaceCloud, prompt_ids: np.ndarray, *, groups: int) -> list[Hea
         raise ProtocolError("dimension CIs need at least 2 prompts", field="n_prompts", value=len(prompts))
     group_of_prompt = {p: i % G for i, p in enumerate(prompts)}
     token_group = np.array([group_of_prompt[p] for p in prompt_ids])
+    K = _MARGIN * LB_K2
     out = []
     for h, X in enumerate(cloud.coords):
-        full = twonn(X), levina_bickel(X)
-        loo = np.array([
-            [r.d_lsq, r.d_mle, lb.d]
-            for g in range(G)
-            for r, lb in [(twonn(X[token_group != g]), levina_bickel(X[token_group != g]))]
-        ])
+        dist, idx, keep, n_dup = neighbour_distances(X, K)
+        Xu, group = X[keep], token_group[keep]
+        full_t = twonn_from_distances(dist[:, 0], dist[:, 1], n_duplicates=n_dup)
+        full_lb = levina_bickel_from_distances(dist, k1=LB_K1, k2=LB_K2)
+        loo = []
+        for g in range(G):
+            sd = _subset_distances(dist, idx, group, g, Xu, LB_K2)
+            t = twonn_from_distances(sd[:, 0], sd[:, 1])
+            loo.append([t.d_lsq, t.d_mle, levina_bickel_from_distances(sd, k1=LB_K1, k2=LB_K2).d])
+        loo = np.array(loo)
         out.append(HeadDims(
             head=h,
-            twonn=_jackknife(full[0].d_lsq, loo[:, 0]),
-            twonn_mle=_jackknife(full[0].d_mle, loo[:, 1]),
-            levina_bickel=_jackknife(full[1].d, loo[:, 2]),
+            twonn=_jackknife(full_t.d_lsq, loo[:, 0]),
+            twonn_mle=_jackknife(full_t.d_mle, loo[:, 1]),
+            levina_bickel=_jackknife(full_lb.d, loo[:, 2]),
             pca_rank_90=pca_rank(X),
             participation_ratio=participation_ratio(X),
         ))

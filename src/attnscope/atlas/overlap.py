@@ -12,6 +12,7 @@ dimension n (Haar measure), by seeded Monte Carlo. For k = 7 the null mean of
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -84,6 +85,7 @@ class SubspaceNull:
     seed: int
 
 
+@functools.lru_cache(maxsize=64)  # the same null serves every layer of a model
 def random_subspace_null(k: int, n: int, n_heads: int, *, n_draws: int = 200, seed: int = 0) -> SubspaceNull:
     """Monte Carlo null for the mean pairwise overlap of ``n_heads`` random k-subspaces of R^n."""
     if not 1 <= k <= n:
