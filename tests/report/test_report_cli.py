@@ -49,3 +49,16 @@ def test_cli_unknown_model_exits_2(tmp_path):
 def test_cli_output_folder_is_refused(files, tmp_path, capsys):
     assert _run(["report", str(files["results"]), "--no-panel", "-o", str(tmp_path)]) == 2
     assert "is a folder" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("opened", [True, False])
+def test_open_hands_the_file_to_the_browser_or_says_it_cannot(files, tmp_path, capsys, monkeypatch, opened):
+    import webbrowser
+
+    seen = []
+    monkeypatch.setattr(webbrowser, "open", lambda uri: seen.append(uri) or opened)
+    out = tmp_path / "report.html"
+    assert _run(["report", str(files["results"]), "--no-panel", "--open", "-o", str(out)]) == 0
+    assert seen == [out.resolve().as_uri()]
+    err = capsys.readouterr().err
+    assert ("no web browser available here" in err) is (not opened)

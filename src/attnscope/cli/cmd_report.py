@@ -34,6 +34,7 @@ def report_cmd(
     context: Optional[int] = typer.Option(None, "--context", help="Context (tokens) for the TAF cards "
                                                                   "(default: each model's T_train)."),
     title: Optional[str] = typer.Option(None, "--title", help="Page title (default: from the model names)."),
+    open_: bool = typer.Option(False, "--open", help="Open the report in the default web browser when written."),
 ) -> None:
     """Write one self-contained HTML report (inline SVG figures, no network) of the INPUTs."""
     import sys
@@ -59,3 +60,8 @@ def report_cmd(
         err.print(f"warning: {w}", markup=False)
     n = sum(1 for s in sections if s.group not in ("summary", "inputs"))
     sys.stdout.write(f"wrote {out} ({n} sections, {len(html.encode()) / 1024:.0f} KB)\n")
+    if open_:
+        import webbrowser
+
+        if not webbrowser.open(out.resolve().as_uri()):
+            err.print(f"no web browser available here: open {out} yourself", markup=False)
