@@ -78,7 +78,7 @@ def card_section(card: Any, idx: int) -> Section:
         _pred_row(p, "regime", "regime", str(p.get("regime")), "one threshold set (attnscope.theory.regime)"),
         _pred_row(p, "d_horizon", "d_horizon (tokens)", fmt.tokens(p.get("d_horizon"))),
         _pred_row(p, "D_f_90", "KV window D_f at f = 0.9 (tokens)", fmt.tokens(p.get("D_f_90")),
-                  "exact (Hurwitz ζ), smallest D holding 90% of the attention mass"),
+                  "exact discrete sums, smallest D holding 90% of the attention mass"),
         _pred_row(p, "ntk_alpha", "NTK scaling α", fmt.num(p.get("ntk_alpha")), p.get("ntk_alpha_formula", "")),
         _pred_row(p, "gamma_random_pred", "γ_random predicted (imprint)", fmt.num(p.get("gamma_random_pred")),
                   "uses NU_IMPRINT and P0_IMPRINT (see constants)"),
