@@ -26,7 +26,9 @@ Examples:
 def _fmt(v: Optional[float], digits: int = 3) -> str:
     if v is None or (isinstance(v, float) and not math.isfinite(v)):
         return "—"
-    return f"{v:.{digits}f}" if abs(v) >= 10 ** -digits or v == 0 else f"{v:.2e}"
+    if v == 0:
+        return f"{0.0:.{digits}f}"  # never "-0.000"
+    return f"{v:.{digits}f}" if abs(v) >= 10 ** -digits else f"{v:.2e}"
 
 
 def _ci(v, lo, hi, digits: int = 3) -> str:
