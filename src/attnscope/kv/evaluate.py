@@ -169,6 +169,9 @@ def kv_eval(source: str, *, policies: Sequence[str], budgets: Sequence[int], fra
             raise ProtocolError("the config has no training context; pass --T", field="T", value=None)
         T = int(spec.T_train)
         warnings.append(f"T not given: used the training context T_train = {T}")
+    elif spec.T_train is not None and T > spec.T_train:
+        warnings.append(f"T = {T} exceeds the training context {spec.T_train}: positions beyond it are "
+                        "out of distribution (kept keys keep their original positions)")
     if max(budgets) > T:
         raise ProtocolError(f"budgets must not exceed T = {T}", field="budgets", value=max(budgets))
     score_from = T // 2 if score_from is None else score_from
