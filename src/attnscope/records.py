@@ -275,9 +275,10 @@ class AtlasSpace(_Model):
 
 
 class HeadThermo(_Model):
-    """Per-head row thermodynamics (nats), mean over the probed rows, CI over prompts."""
+    """Row thermodynamics (nats) of one head (``head=None``: the layer's mean over heads),
+    mean over the probed rows, CI by a percentile bootstrap over prompts."""
 
-    head: int
+    head: Optional[int]
     beta: float
     F: float
     E: float
@@ -292,6 +293,7 @@ class AtlasLayer(_Model):
     layer: int
     spaces: list[AtlasSpace]
     thermo: list[HeadThermo] = Field(default_factory=list)
+    thermo_layer: list[HeadThermo] = Field(default_factory=list, description="per beta: the mean over heads (head=None)")
     notes: list[str] = Field(default_factory=list)
 
 

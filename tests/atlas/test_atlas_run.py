@@ -33,6 +33,13 @@ def test_random_init_heads_are_indistinguishable_from_null(tiny_mha):
         # thermodynamics: at beta = 1, S <= log(#visible keys) and F = -log Z < 0 for T > 1
         t1 = [t for t in L.thermo if t.beta == 1.0]
         assert len(t1) == 4 and all(0 < t.S <= torch.log(torch.tensor(64.0)).item() + 1e-9 for t in t1)
+        # the layer summary is the mean over heads, per beta, with its CI
+        lay = {t.beta: t for t in L.thermo_layer}
+        assert set(lay) == {0.5, 1.0, 2.0} and lay[1.0].head is None
+        assert abs(lay[1.0].S - sum(t.S for t in t1) / 4) < 1e-9
+        assert lay[1.0].S_ci95[0] <= lay[1.0].S <= lay[1.0].S_ci95[1]
+        # entropy falls as beta (inverse temperature) rises
+        assert lay[0.5].S >= lay[1.0].S >= lay[2.0].S
         assert any(s.space == "atlas_residual" for s in L.spaces)  # llama has a separate v_proj
 
 

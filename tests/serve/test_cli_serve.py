@@ -29,7 +29,7 @@ def test_missing_workdir_is_one_line_exit_2(tmp_path):
 def test_real_server_on_loopback(tmp_path):
     with running_server(fill_workdir(tmp_path / "work")) as base:
         assert base.startswith("http://127.0.0.1:")
-        with urllib.request.urlopen(base + "/api/card?model=pythia-70m", timeout=30) as r:
+        with urllib.request.urlopen(base + "/api/card?model=pythia-70m", timeout=120) as r:
             card = json.loads(r.read())
         assert card["model"] == "EleutherAI/pythia-70m" and card["predictions"]["gamma_pade"] is not None
         req = urllib.request.Request(base + "/api/health", headers={"Host": "attacker.example"})

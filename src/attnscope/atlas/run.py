@@ -46,20 +46,28 @@ def _space(res) -> AtlasSpace:
     )
 
 
-def _thermo_summary(per_prompt: dict[float, list[np.ndarray]], rng) -> list[HeadThermo]:
-    """per_prompt[beta]: list over prompts of arrays [H, 5] (F, E, S, eff_keys, C), mean over rows."""
+def _thermo_rows(arr: np.ndarray, beta: float, heads: list[Optional[int]], rng) -> list[HeadThermo]:
+    """arr [P, U, 5] (F, E, S, eff_keys, C) per prompt and unit -> one HeadThermo per unit, CI over prompts."""
+    P = len(arr)
+    boots = arr[rng.integers(0, P, (200, P))].mean(axis=1)  # [200, U, 5]
+    lo, hi = np.quantile(boots, [0.025, 0.975], axis=0)
+    mean = arr.mean(axis=0)
     out = []
+    for u, head in enumerate(heads):
+        F, E, S, K, C = (float(v) for v in mean[u])
+        out.append(HeadThermo(head=head, beta=beta, F=F, E=E, S=S, eff_keys=K, C=C,
+                              S_ci95=(float(lo[u, 2]), float(hi[u, 2])), C_ci95=(float(lo[u, 4]), float(hi[u, 4]))))
+    return out
+
+
+def _thermo_summary(per_prompt: dict[float, list[np.ndarray]], rng) -> tuple[list[HeadThermo], list[HeadThermo]]:
+    """per_prompt[beta]: list over prompts of arrays [H, 5], mean over rows -> (per head, layer mean over heads)."""
+    heads, layer = [], []
     for beta, items in per_prompt.items():
         arr = np.stack(items)  # [P, H, 5]
-        P = len(arr)
-        boots = arr[rng.integers(0, P, (200, P))].mean(axis=1)  # [200, H, 5]
-        lo, hi = np.quantile(boots, [0.025, 0.975], axis=0)
-        mean = arr.mean(axis=0)
-        for h in range(arr.shape[1]):
-            F, E, S, K, C = (float(v) for v in mean[h])
-            out.append(HeadThermo(head=h, beta=beta, F=F, E=E, S=S, eff_keys=K, C=C,
-                                  S_ci95=(float(lo[h, 2]), float(hi[h, 2])), C_ci95=(float(lo[h, 4]), float(hi[h, 4]))))
-    return out
+        heads += _thermo_rows(arr, beta, list(range(arr.shape[1])), rng)
+        layer += _thermo_rows(arr.mean(axis=1, keepdims=True), beta, [None], rng)
+    return heads, layer
 
 
 def _eps_dims(eps: np.ndarray, prompt_ids: np.ndarray) -> list[AtlasHeadDims]:
@@ -188,7 +196,8 @@ def atlas(
                          "its coordinates are not basis-invariant, so no cross-head overlap is reported")
         else:
             notes.append("atlas_residual: not available for this family (no separate value projection to read)")
-        out_layers.append(AtlasLayer(layer=layer, spaces=spaces, thermo=_thermo_summary(thermo[layer], rng), notes=notes))
+        per_head, per_layer = _thermo_summary(thermo[layer], rng)
+        out_layers.append(AtlasLayer(layer=layer, spaces=spaces, thermo=per_head, thermo_layer=per_layer, notes=notes))
 
     import torch as _torch
     import transformers

@@ -73,3 +73,11 @@ def _summary(rec, console) -> None:
             t.add_row(str(L.layer), s.space, f"{ov.mean:.3f} [{ov.ci95[0]:.3f}, {ov.ci95[1]:.3f}]",
                       f"{ov.null_mean:.3f} ({ov.null_q025:.3f}-{ov.null_q975:.3f})", f"{ov.excess:+.3f}", ov.verdict, dims)
     console.print(t)
+    th = Table(title="row thermodynamics per layer (mean over heads; nats; 95% CI over prompts)", title_justify="left")
+    for col in ("layer", "beta", "F = -log Z", "<E>", "S [95% CI]", "e^S (keys)", "C = Var(logit) [95% CI]"):
+        th.add_column(col)
+    for L in rec.layers:
+        for r in L.thermo_layer:
+            th.add_row(str(L.layer), f"{r.beta:g}", f"{r.F:.3f}", f"{r.E:.3f}", f"{r.S:.3f} [{r.S_ci95[0]:.3f}, {r.S_ci95[1]:.3f}]",
+                       f"{r.eff_keys:.1f}", f"{r.C:.3f} [{r.C_ci95[0]:.3f}, {r.C_ci95[1]:.3f}]")
+    console.print(th)
