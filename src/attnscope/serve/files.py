@@ -98,9 +98,9 @@ class Workdir:
                     try:
                         st = p.stat()
                         inside = self.root in p.resolve().parents
-                    except OSError:
-                        continue
-                    if inside:
+                    except OSError:  # a dangling symlink or an unreadable entry is not a result to list
+                        st, inside = None, False
+                    if st is not None and inside:
                         out.append(ResultFile(self.relative(p), st.st_size, st.st_mtime))
                 if len(out) >= max_files:
                     break
