@@ -9,7 +9,7 @@ import torch
 from attnscope.errors import ProtocolError, UnsupportedModelError
 from attnscope.probe import attention_rows, probe_forward, probing, rows_and_log_partition
 from attnscope.probe.backend import BACKEND_NAME, is_registered
-from conftest import QUERIES, T, cached_model, tiny_model
+from tiny_models import QUERIES, T, cached_model, tiny_model
 
 
 class Boom(RuntimeError):

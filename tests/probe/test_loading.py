@@ -9,7 +9,7 @@ import torch
 from attnscope.errors import AttnscopeError, ModelSourceError, ProtocolError, UnsupportedModelError
 from attnscope.probe import attention_rows, load_model
 from attnscope.probe.loading import resolve_device, resolve_dtype
-from conftest import tiny_model
+from tiny_models import tiny_model
 
 TINY_LLAMA = {
     "model_type": "llama", "hidden_size": 32, "intermediate_size": 64, "num_attention_heads": 4,

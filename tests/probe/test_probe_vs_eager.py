@@ -8,7 +8,7 @@ import torch
 
 from attnscope.probe import log_partition, probe_forward, rows_and_log_partition
 from attnscope.probe.families import fallback_warning, reader_for
-from conftest import FAMILY_CONFIGS, QUERIES, T, cached_model, tiny_model
+from tiny_models import FAMILY_CONFIGS, QUERIES, T, cached_model, tiny_model
 
 FAMILIES = sorted(FAMILY_CONFIGS)
 SINK_FAMILIES = {"gpt_oss"}

@@ -6,6 +6,8 @@ little). Sizes: hidden 32-64, 2 layers, vocab 128.
 """
 from __future__ import annotations
 
+import functools
+
 import torch
 
 VOCAB = 128
@@ -91,3 +93,12 @@ def tiny_model(family: str, *, seed: int = 0, dtype: torch.dtype = torch.float32
     extra = {} if attn_implementation is None else {"attn_implementation": attn_implementation}
     model = AutoModelForCausalLM.from_config(config, dtype=dtype, **extra)
     return model.eval()
+
+
+T = 40  # prompt length of the probe tests
+QUERIES = [0, 3, 8, 17, 39]
+
+
+@functools.lru_cache(maxsize=None)
+def cached_model(family: str) -> torch.nn.Module:
+    return tiny_model(family)

@@ -33,3 +33,13 @@ TINY_CONFIGS: dict[str, dict] = {
     "deepseek_v3": dict(model_type="deepseek_v3", **{**_BASE, **_DS, "q_lora_rank": 12}),
     "mamba": dict(model_type="mamba", hidden_size=32, num_hidden_layers=2, vocab_size=64, state_size=4),
 }
+
+
+def build_tiny(cfg: dict, seed: int = 0):
+    """A float32 eval-mode random-init model of a raw config dict."""
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    torch.manual_seed(seed)
+    config = AutoConfig.for_model(cfg["model_type"], **{k: v for k, v in cfg.items() if k != "model_type"})
+    return AutoModelForCausalLM.from_config(config, dtype=torch.float32).eval()

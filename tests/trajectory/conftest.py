@@ -8,17 +8,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _families import TINY_CONFIGS  # noqa: E402
-
-
-def build_tiny(cfg: dict, seed: int = 0):
-    """A float32 eval-mode random-init model of a raw config dict."""
-    import torch
-    from transformers import AutoConfig, AutoModelForCausalLM
-
-    torch.manual_seed(seed)
-    config = AutoConfig.for_model(cfg["model_type"], **{k: v for k, v in cfg.items() if k != "model_type"})
-    return AutoModelForCausalLM.from_config(config, dtype=torch.float32).eval()
+from _families import TINY_CONFIGS, build_tiny  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from _families import TINY_CONFIGS
-from conftest import build_tiny
+from _families import build_tiny
 
 from attnscope.arch import parse_config
 from attnscope.errors import ConfigError, UnsupportedModelError

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import threading
 from dataclasses import dataclass
 from typing import Iterator, Optional
 
@@ -35,14 +34,12 @@ from transformers.cache_utils import Cache, DynamicCache, DynamicLayer
 from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
 
 from attnscope.errors import ProtocolError, UnsupportedModelError
+from attnscope.probe.registry import AttentionBackend, attention_implementation
 
 __all__ = ["PolicyLayer", "PolicyCache", "kv_backend", "KV_BACKEND", "n_attention_layers"]
 
 KV_BACKEND = "attnscope_kv"
 _ACTIVE: contextvars.ContextVar[Optional["_KVState"]] = contextvars.ContextVar("attnscope_kv", default=None)
-_LOCK = threading.Lock()
-_REFCOUNT = 0
-_SAVED: dict[str, tuple[bool, object]] = {}
 
 
 class PolicyLayer(DynamicLayer):
@@ -210,49 +207,6 @@ def kv_attention_forward(module, query, key, value, attention_mask, **kwargs):
     return ALL_ATTENTION_FUNCTIONS[state.base](module, query, key, value, attention_mask, **kwargs)
 
 
-def _register() -> None:
-    global _REFCOUNT
-    from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
-    from transformers.modeling_utils import AttentionInterface
-
-    with _LOCK:
-        if _REFCOUNT == 0:
-            for label, iface in (("attn", AttentionInterface), ("mask", AttentionMaskInterface)):
-                mapping = iface._global_mapping
-                _SAVED[label] = (KV_BACKEND in mapping, mapping.get(KV_BACKEND))
-            AttentionInterface.register(KV_BACKEND, kv_attention_forward)
-            AttentionMaskInterface.register(KV_BACKEND, sdpa_mask)
-        _REFCOUNT += 1
-
-
-def _unregister() -> None:
-    global _REFCOUNT
-    from transformers.masking_utils import AttentionMaskInterface
-    from transformers.modeling_utils import AttentionInterface
-
-    with _LOCK:
-        _REFCOUNT -= 1
-        if _REFCOUNT > 0:
-            return
-        for label, iface in (("attn", AttentionInterface), ("mask", AttentionMaskInterface)):
-            existed, previous = _SAVED.pop(label, (False, None))
-            if existed:
-                iface._global_mapping[KV_BACKEND] = previous
-            else:
-                iface._global_mapping.pop(KV_BACKEND, None)
-
-
-def _configs(model) -> list:
-    from transformers import PretrainedConfig
-
-    seen: dict[int, object] = {}
-    for m in model.modules():
-        cfg = getattr(m, "config", None)
-        if isinstance(cfg, PretrainedConfig):
-            seen[id(cfg)] = cfg
-    return list(seen.values())
-
-
 def n_attention_layers(model) -> int:
     """Number of decoder layers of a supported model (raises UnsupportedModelError otherwise)."""
     cfg = model.config.get_text_config(decoder=True)
@@ -280,7 +234,6 @@ def kv_backend(model, masks: Optional[list[np.ndarray]] = None) -> Iterator[None
         Per-layer visibility (from :meth:`KVPolicy.simulate`) for ONE teacher-forced
         forward of length T without a cache. None = the model's own masks.
     """
-    configs = _configs(model)
     base = model.config._attn_implementation
     if base == KV_BACKEND:
         state = _ACTIVE.get()
@@ -293,17 +246,12 @@ def kv_backend(model, masks: Optional[list[np.ndarray]] = None) -> Iterator[None
     tmasks = None
     if masks is not None:
         tmasks = [torch.from_numpy(m).to(device)[None, None] for m in masks]  # [1, 1, T, T]
-    saved = [(cfg, cfg.__dict__.get("_attn_implementation_internal")) for cfg in configs]
-    token = None
-    _register()
-    try:
-        for cfg in configs:
-            cfg._attn_implementation_internal = KV_BACKEND
+    with _BACKEND.active(), attention_implementation(model, KV_BACKEND):
         token = _ACTIVE.set(_KVState(base=base, masks=tmasks))
-        yield
-    finally:
-        if token is not None:
+        try:
+            yield
+        finally:
             _ACTIVE.reset(token)
-        for cfg, previous in saved:
-            cfg._attn_implementation_internal = previous
-        _unregister()
+
+
+_BACKEND = AttentionBackend(KV_BACKEND, kv_attention_forward)

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import threading
 import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Sequence
@@ -39,6 +38,7 @@ from attnscope.errors import ProtocolError, UnsupportedModelError
 from attnscope.probe import families
 from attnscope.probe.chunking import chunked_mlp
 from attnscope.probe.kernels import check_finite, exact_attention, rows_and_log_z
+from attnscope.probe.registry import AttentionBackend, attention_implementation
 
 __all__ = ["BACKEND_NAME", "Reducer", "ProbeState", "probing", "probe_attention_forward"]
 
@@ -49,9 +49,6 @@ BACKEND_NAME = "attnscope_probe"
 Reducer = Callable[[int, torch.Tensor, torch.Tensor], None]
 
 _ACTIVE: contextvars.ContextVar["ProbeState | None"] = contextvars.ContextVar("attnscope_probe", default=None)
-_LOCK = threading.Lock()
-_REFCOUNT = 0
-_SAVED: dict[str, tuple[bool, object]] = {}
 
 
 @dataclass
@@ -146,60 +143,9 @@ def probe_attention_forward(
     return attn_output, None
 
 
-def _register() -> None:
-    """Register the backend and its mask function (reference-counted, thread-safe)."""
-    global _REFCOUNT
-    from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
-    from transformers.modeling_utils import AttentionInterface
-
-    with _LOCK:
-        if _REFCOUNT == 0:
-            for label, iface in (("attn", AttentionInterface), ("mask", AttentionMaskInterface)):
-                mapping = iface._global_mapping
-                _SAVED[label] = (BACKEND_NAME in mapping, mapping.get(BACKEND_NAME))
-            AttentionInterface.register(BACKEND_NAME, probe_attention_forward)
-            AttentionMaskInterface.register(BACKEND_NAME, sdpa_mask)
-        _REFCOUNT += 1
-
-
-def _unregister() -> None:
-    global _REFCOUNT
-    from transformers.masking_utils import AttentionMaskInterface
-    from transformers.modeling_utils import AttentionInterface
-
-    with _LOCK:
-        _REFCOUNT -= 1
-        if _REFCOUNT > 0:
-            return
-        for label, iface in (("attn", AttentionInterface), ("mask", AttentionMaskInterface)):
-            existed, previous = _SAVED.pop(label, (False, None))
-            if existed:
-                iface._global_mapping[BACKEND_NAME] = previous
-            else:
-                iface._global_mapping.pop(BACKEND_NAME, None)
-
-
 def is_registered() -> bool:
     """True while a ``probing`` block holds the backend registered."""
-    from transformers.modeling_utils import AttentionInterface
-
-    return BACKEND_NAME in AttentionInterface._global_mapping
-
-
-def _all_configs(model: torch.nn.Module) -> list:
-    """Every config object reachable from the model (top level, submodels, sub-configs)."""
-    from transformers import PretrainedConfig
-
-    seen: dict[int, object] = {}
-    stack = [getattr(m, "config", None) for m in model.modules()]
-    while stack:
-        cfg = stack.pop()
-        if not isinstance(cfg, PretrainedConfig) or id(cfg) in seen:
-            continue
-        seen[id(cfg)] = cfg
-        for key in getattr(cfg, "sub_configs", {}) or {}:
-            stack.append(getattr(cfg, key, None))
-    return list(seen.values())
+    return _BACKEND.registered
 
 
 def _eager_hook(state: ProbeState, layer_idx: int):
@@ -262,13 +208,11 @@ def probing(
     state.module_index = {id(m): i for i, m in modules}
     if (reader is not None or state.fallback_eager) and not modules:
         raise UnsupportedModelError("no attention modules found to read", field="model_type", value=state.family)
-    configs = _all_configs(model)
-    saved = [(cfg, cfg.__dict__.get("_attn_implementation_internal")) for cfg in configs]
     was_training = model.training
     token = None
-    _register()
     try:
         with contextlib.ExitStack() as stack:
+            stack.enter_context(_BACKEND.active())
             if message is not None:
                 state.warnings.append(message)
                 warnings.warn(message, UserWarning, stacklevel=3)
@@ -290,8 +234,7 @@ def probing(
             elif state.fallback_eager:
                 target = "eager"
                 _hook_all(stack, modules, lambda i: _eager_hook(state, i), with_kwargs=False)
-            for cfg in configs:
-                cfg._attn_implementation_internal = target
+            stack.enter_context(attention_implementation(model, target))
             model.eval()
             token = _ACTIVE.set(state)
             stack.enter_context(chunked_mlp(model, mlp_chunk))
@@ -299,10 +242,7 @@ def probing(
     finally:
         if token is not None:
             _ACTIVE.reset(token)
-        for cfg, previous in saved:
-            cfg._attn_implementation_internal = previous
         model.train(was_training)
-        _unregister()
 
 
 def _hook_all(stack: contextlib.ExitStack, modules, make, *, with_kwargs: bool) -> None:
@@ -310,3 +250,6 @@ def _hook_all(stack: contextlib.ExitStack, modules, make, *, with_kwargs: bool) 
     for layer_idx, module in modules:
         handle = module.register_forward_hook(make(layer_idx), with_kwargs=with_kwargs)
         stack.callback(handle.remove)
+
+
+_BACKEND = AttentionBackend(BACKEND_NAME, probe_attention_forward)
