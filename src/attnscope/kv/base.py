@@ -66,6 +66,9 @@ class KVPolicy(ABC):
     #: True when, once full, each decoded token evicts exactly the oldest non-sink key (sinks + window):
     #: the cache then uses an in-place ring buffer (attnscope.kv.cache.PolicyLayer). Requires ``n_sink``.
     ring_window: ClassVar[bool] = False
+    #: True when the policy implements :meth:`step_evict` (its eviction for one decoded token, computed
+    #: incrementally): the cache then decodes through in-place slots (attnscope.kv.cache.PolicyLayer).
+    slot_evict: ClassVar[bool] = False
 
     # ---- what a subclass writes ------------------------------------------------------------
     @abstractmethod
@@ -80,6 +83,17 @@ class KVPolicy(ABC):
         Return None to keep everything; otherwise a sorted int64 array of at most
         ``capacity(layer_idx)`` indices.
         """
+
+    def step_evict(self, layer_idx: int, order: list[int], n_sinks: int, n_seen: int) -> list[int]:
+        """Incremental :meth:`keep_indices` for one decoded token (only when ``slot_evict`` is True).
+
+        ``order`` holds the stored non-sink positions, sorted, the new token ``n_seen − 1`` last; the
+        ``n_sinks`` stored sinks are never evicted. The stored set is what this policy kept at the previous
+        step. Remove the evicted positions from ``order`` (in place) and return them: exactly the
+        positions :meth:`keep_indices` would drop from ``sinks + order`` (random draws included), in
+        O(evicted) Python work instead of a pass over every stored position (tests/kv check the identity).
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no incremental eviction")
 
     # ---- shared machinery --------------------------------------------------------------------
     def bind(self, n_layers: int, context: int) -> "KVPolicy":

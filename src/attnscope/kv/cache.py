@@ -34,6 +34,7 @@ from transformers.cache_utils import Cache, DynamicCache, DynamicLayer
 from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
 
 from attnscope.errors import ProtocolError, UnsupportedModelError
+from attnscope.kv._slots import SlotStore
 from attnscope.probe.registry import AttentionBackend, attention_implementation
 
 __all__ = ["PolicyLayer", "PolicyCache", "kv_backend", "KV_BACKEND", "n_attention_layers"]
@@ -49,7 +50,10 @@ class PolicyLayer(DynamicLayer):
     buffer: the buffer holds the kept keys plus one free slot (the key evicted at the previous step); the
     new key is written into that slot in place and the free slot moves to the next-oldest non-sink key.
     The visible set is identical to the generic path (attention does not depend on key order; summation
-    order does, at float rounding). Any multi-token forward first puts the keys back in position order.
+    order does, at float rounding). Policies with an incremental eviction (``policy.slot_evict``: soft
+    decay, random) decode one token at a time through :class:`attnscope.kv._slots.SlotStore` instead: the
+    new key is written in place into a slot freed at the previous step and the policy names the evicted
+    keys in O(evicted) work. Any multi-token forward first puts the keys back in position order.
     """
 
     def __init__(self, policy, layer_idx: int):
@@ -60,6 +64,7 @@ class PolicyLayer(DynamicLayer):
         self.positions = np.empty(0, dtype=np.int64)
         self._ring: Optional[dict] = None  # {"stale": slot, "s": sinks, "span": ring length}
         self._slot_pos = np.empty(0, dtype=np.int64)
+        self._slots: Optional[SlotStore] = None
 
     def update(self, key_states: torch.Tensor, value_states: torch.Tensor, *args, **kwargs):
         if not self.is_initialized:
@@ -76,11 +81,19 @@ class PolicyLayer(DynamicLayer):
                 r["stale"] = r["s"] + (st - r["s"] + 1) % r["span"]
                 return self.keys, self.values
             self._leave_ring()
+        if self._slots is not None:
+            if q == 1:
+                return self._slot_step(key_states, value_states)
+            self._leave_slots()
+        cap = self.policy.capacity(self.layer_idx)
+        if q == 1 and self.policy.slot_evict and cap is not None and 0 < len(self.positions) <= cap:
+            self._slots = SlotStore(self.keys, self.values, self.positions, self.policy.n_sink, cap)
+            self.keys, self.values = self._slots.k, self._slots.v
+            return self._slot_step(key_states, value_states)
         keys = torch.cat([self.keys, key_states], dim=-2)  # [B, H_kv, K + q, d]
         values = torch.cat([self.values, value_states], dim=-2)
         positions = np.concatenate([self.positions, np.arange(self.n_seen, self.n_seen + q, dtype=np.int64)])
         self.n_seen += q
-        cap = self.policy.capacity(self.layer_idx)
         if q == 1 and self.policy.ring_window and cap is not None and len(positions) == cap + 1:
             s = int(np.searchsorted(positions, self.policy.n_sink, side="left"))
             self.keys, self.values, self._slot_pos = keys, values, positions  # slot s (oldest non-sink) is free
@@ -102,6 +115,19 @@ class PolicyLayer(DynamicLayer):
             self.positions = positions[plan]
         return keys, values  # this forward attends to everything stored before plus the new tokens
 
+    def _slot_step(self, key_states: torch.Tensor, value_states: torch.Tensor):
+        """One decoded token in slot mode: write in place, attend, let the policy name the evicted keys."""
+        z = self._slots
+        keys, values = z.write(key_states, value_states, self.n_seen)
+        self.n_seen += 1
+        z.evict(self.policy.step_evict(self.layer_idx, z.order, len(z.sinks), self.n_seen))
+        return keys, values
+
+    def _leave_slots(self) -> None:
+        self.keys, self.values = self._slots.kept_kv()
+        self.positions = self._slots.kept_positions()
+        self._slots = None
+
     def _kept_order(self) -> np.ndarray:
         """Ring mode: the occupied slots in position order."""
         slots = np.delete(np.arange(len(self._slot_pos)), self._ring["stale"])
@@ -116,17 +142,23 @@ class PolicyLayer(DynamicLayer):
 
     def kept_positions(self) -> np.ndarray:
         """Absolute positions of the kept keys, sorted."""
+        if self._slots is not None:
+            return self._slots.kept_positions()
         return self._slot_pos[self._kept_order()] if self._ring is not None else self.positions.copy()
 
     def kept_kv(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """The kept keys and values in position order (a copy in ring mode)."""
+        """The kept keys and values in position order (a copy in ring and slot mode)."""
+        if self._slots is not None:
+            return self._slots.kept_kv()
         if self._ring is None:
             return self.keys, self.values
         idx = torch.from_numpy(self._kept_order()).to(self.keys.device)
         return self.keys.index_select(-2, idx), self.values.index_select(-2, idx)
 
     def stored_length(self) -> int:
-        """Number of keys kept (after eviction; a ring buffer's free slot is not counted)."""
+        """Number of keys kept (after eviction; a ring buffer's or slot store's free slots are not counted)."""
+        if self._slots is not None:
+            return self._slots.stored()
         if self._ring is not None:
             return len(self._slot_pos) - 1
         return 0 if not self.is_initialized or self.keys.numel() == 0 else int(self.keys.shape[-2])
@@ -145,13 +177,14 @@ class PolicyLayer(DynamicLayer):
         self.positions = np.empty(0, dtype=np.int64)
         self._ring = None
         self._slot_pos = np.empty(0, dtype=np.int64)
+        self._slots = None
 
     def crop(self, tokens_to_remove: int) -> None:
         raise ProtocolError("an evicting KV cache cannot be cropped (assisted/speculative decoding is not "
                             "supported with KV policies)", field="crop", value=tokens_to_remove)
 
     def nbytes(self) -> int:
-        """Bytes held by the stored keys and values (a ring buffer's free slot included)."""
+        """Bytes held by the stored keys and values (a ring buffer's or slot store's free slots included)."""
         if not self.is_initialized:
             return 0
         return int(self.keys.numel() * self.keys.element_size() + self.values.numel() * self.values.element_size())

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional, Union
+from typing import ClassVar, Optional, Union
 
 import numpy as np
 
@@ -15,6 +15,11 @@ __all__ = ["RandomEvict"]
 @dataclass
 class RandomEvict(KVPolicy):
     """Keep the sinks; when over budget, keep a uniformly random subset of the other stored keys.
+
+    When one key over (every decoding step once full) the subset is drawn as ONE uniform eviction among
+    the non-sink keys (the new one included) — the same distribution as a uniform subset of all but one,
+    with one O(1) draw (``Generator.integers``) instead of a shuffle of the whole cache; when several keys
+    over (after a prefill), ``Generator.choice`` without replacement picks the kept subset.
 
     Parameters
     ----------
@@ -29,6 +34,7 @@ class RandomEvict(KVPolicy):
     """
 
     name = "random"
+    slot_evict: ClassVar[bool] = True
     budget: Union[int, list[int]] = 64
     n_sink: int = 4
     seed: int = 0
@@ -49,8 +55,24 @@ class RandomEvict(KVPolicy):
         if n <= cap:
             return None
         s = sink_count(positions, self.n_sink)
+        if n == cap + 1:  # one over: evict one uniformly random non-sink key (same draw as step_evict)
+            return np.delete(np.arange(n, dtype=np.int64), int(self._rngs[layer_idx].integers(s, n)))
         chosen = self._rngs[layer_idx].choice(np.arange(s, n), size=cap - s, replace=False)
         return np.concatenate([np.arange(s, dtype=np.int64), np.sort(chosen).astype(np.int64)])
+
+    def step_evict(self, layer_idx: int, order: list[int], n_sinks: int, n_seen: int) -> list[int]:
+        """The same seeded draws as :meth:`keep_indices` (same generator calls), resolved to the evicted keys."""
+        cap = self.capacity(layer_idx)
+        m = len(order)
+        if n_sinks + m <= cap:
+            return []
+        if m == cap - n_sinks + 1:  # the decoding steady state: one key out, O(1)
+            return [order.pop(int(self._rngs[layer_idx].integers(m)))]  # = integers(s, n) - s
+        chosen = self._rngs[layer_idx].choice(m, size=cap - n_sinks, replace=False)  # = choice(arange(s, n))
+        keep = set(chosen.tolist())
+        out = [p for i, p in enumerate(order) if i not in keep]
+        order[:] = [p for i, p in enumerate(order) if i in keep]
+        return out
 
     def _layer_signature(self, layer_idx: int) -> Optional[tuple]:
         return None  # every layer has its own random stream

@@ -16,6 +16,7 @@ the budget is used in full and never exceeded).
 """
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import ClassVar, Optional, Union
 
@@ -81,6 +82,7 @@ class SoftDecay(KVPolicy):
 
     name = "soft_decay"
     always_evicts: ClassVar[bool] = True
+    slot_evict: ClassVar[bool] = True
     budget: Union[int, list[int]] = 64
     gammas: Union[float, list[float]] = 1.0
     n_sink: int = 4
@@ -97,6 +99,9 @@ class SoftDecay(KVPolicy):
         self.windows_ = [_window_for(b - 1 - n_sink, g, N, n_sink) for b, g in zip(self.budgets_, self.gammas_)]
         # stride lookup per layer for distances 0..context (the hot path of decoding); longer contexts compute
         self._tables = [strides(np.arange(self.context_ + 1), w, g) for w, g in zip(self.windows_, self.gammas_)]
+        # distances where the stride doubles (ascending) with the new stride: only the token at such a distance
+        # can become misaligned at a step (strides are nondecreasing powers of two), see step_evict
+        self._jumps = [[(int(b), int(t[b])) for b in np.flatnonzero(np.diff(t)) + 1] for t in self._tables]
 
     def capacity(self, layer_idx: int) -> Optional[int]:
         return self.budgets_[layer_idx] - 1
@@ -113,6 +118,41 @@ class SoftDecay(KVPolicy):
         if len(ok) > cap - s:
             ok = ok[len(ok) - (cap - s):]  # hard cap: drop the oldest
         return np.concatenate([np.arange(s, dtype=np.int64), ok.astype(np.int64)])
+
+    def step_evict(self, layer_idx: int, order: list[int], n_sinks: int, n_seen: int) -> list[int]:
+        """:meth:`keep_indices` for one decoded token, testing only the keys whose stride just doubled.
+
+        Every stored key was stride-aligned one step earlier, so a key can become misaligned only at a
+        distance where the stride changes; then the hard cap drops the oldest (at most one per step).
+        """
+        newest = n_seen - 1
+        if not order:
+            return []
+        if newest - order[0] >= len(self._tables[layer_idx]):  # beyond the bound context: the generic rule
+            return self._generic_step(layer_idx, order, n_sinks, n_seen)
+        out = []
+        for dist, stride in self._jumps[layer_idx]:
+            p = newest - dist
+            if p < order[0]:
+                break
+            if p % stride:
+                i = bisect_left(order, p)
+                if order[i] == p:
+                    del order[i]
+                    out.append(p)
+        excess = len(order) - (self.capacity(layer_idx) - n_sinks)
+        if excess > 0:  # hard cap: drop the oldest
+            out.extend(order[:excess])
+            del order[:excess]
+        return out
+
+    def _generic_step(self, layer_idx: int, order: list[int], n_sinks: int, n_seen: int) -> list[int]:
+        positions = np.asarray(list(range(n_sinks)) + order, dtype=np.int64)
+        keep = self.keep_indices(layer_idx, positions, n_seen)
+        kept = set(positions[keep].tolist())
+        out = [p for p in order if p not in kept]
+        order[:] = [p for p in order if p in kept]
+        return out
 
     def _layer_signature(self, layer_idx: int) -> Optional[tuple]:
         return (self.budgets_[layer_idx], self.windows_[layer_idx], self.gammas_[layer_idx])
