@@ -12,7 +12,7 @@ Policies (one per file; a policy writes only which token indices to keep):
 
 Evaluation: :func:`attnscope.kv.evaluate.kv_eval`; context extension:
 :func:`attnscope.kv.extend.extend_eval`. Adding a policy: a file here, a line in
-:data:`POLICIES`, a row in ``tests/kv/test_policies.py``'s matrix, a row in docs/readme/kv.md.
+:data:`POLICIES`, a row in ``tests/kv/test_policies.py``'s matrix, a row in the README's KV section.
 """
 from __future__ import annotations
 

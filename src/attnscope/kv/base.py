@@ -16,7 +16,7 @@ Semantics (shared by generation and evaluation)
   position, and new tokens get their true absolute positions (the cache reports
   the number of tokens *seen* as its sequence length). This is the "keep original
   positions" choice; StreamingLLM instead re-rotates keys into a contiguous range,
-  which only matters beyond the training context (see docs/readme/kv.md).
+  which only matters beyond the training context (see the README's KV section).
 * Sinks are the first ``n_sink`` absolute positions (position 0 is the BOS token
   of the bundled models).
 * Every policy here is content-independent: what is kept depends on positions

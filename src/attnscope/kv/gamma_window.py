@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar, Optional, Union
+from typing import ClassVar, Union
 
-import numpy as np
 
 from attnscope.errors import ProtocolError, RecordError
-from attnscope.kv._params import sink_window_plan, check_sinks, gammas_per_layer, sinks_and_recent
-from attnscope.kv.base import KVPolicy, sink_count
+from attnscope.kv._params import check_sinks, gammas_per_layer
+from attnscope.kv.base import KVPolicy
+from attnscope.kv.sink_window import SinksAndRecent
 
 __all__ = ["GammaWindow", "gammas_from_record"]
 
@@ -50,7 +50,7 @@ def gammas_from_record(record) -> list[float]:
 
 
 @dataclass
-class GammaWindow(KVPolicy):
+class GammaWindow(SinksAndRecent, KVPolicy):
     """Sinks + the last D_f(γ_l, N, f) tokens per layer.
 
     Parameters
@@ -98,18 +98,6 @@ class GammaWindow(KVPolicy):
         N = self.context_ - 1
         self.windows_ = [int(kv_window(g, N, float(self.f))) for g in gammas]
         self.budgets_ = [min(n_sink + D + 1, self.context_) for D in self.windows_]
-
-    def capacity(self, layer_idx: int) -> Optional[int]:
-        return self.budgets_[layer_idx] - 1
-
-    def keep_indices(self, layer_idx: int, positions: np.ndarray, n_seen: int) -> Optional[np.ndarray]:
-        cap = self.capacity(layer_idx)
-        if len(positions) <= cap:
-            return None
-        return sinks_and_recent(len(positions), sink_count(positions, self.n_sink), cap)
-
-    def evict_plan(self, layer_idx: int, positions: np.ndarray, n_seen: int):
-        return sink_window_plan(positions, self.n_sink, self.capacity(layer_idx))  # same set as keep_indices
 
     def describe(self) -> dict:
         out = super().describe()

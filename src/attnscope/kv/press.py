@@ -6,7 +6,7 @@ This press keeps the first ``n_sink`` tokens and the last D_f(γ_l, N, f) + 1
 tokens of layer l, N = prefill length − 1 — the same rule as
 :class:`attnscope.kv.GammaWindow` (whose decode-time semantics differ: it evicts
 at every step). kvpress pins transformers < 5.3 while attnscope uses 5.x, so
-this module is meant for a separate environment (docs/readme/kv.md); importing
+this module is meant for a separate environment (the README's KV section); importing
 it without kvpress raises :class:`attnscope.errors.MissingExtraError`.
 
 Example (in the kvpress environment)::

@@ -4,7 +4,7 @@ Keeps the first ``n_sink`` positions and the most recent tokens, ``budget`` keys
 in all (the query's own key included). Position handling is explicit: kept keys
 keep their ORIGINAL rotary positions and new tokens get their true absolute
 positions (no re-rotation into a contiguous range, unlike the paper's code);
-inside the training context this is the exact model, beyond it see docs/readme/kv.md.
+inside the training context this is the exact model, beyond it see the README's KV section.
 """
 from __future__ import annotations
 
@@ -16,11 +16,28 @@ import numpy as np
 from attnscope.kv._params import sink_window_plan, budgets_per_layer, check_sinks, sinks_and_recent
 from attnscope.kv.base import KVPolicy, sink_count
 
-__all__ = ["SinkWindow"]
+__all__ = ["SinkWindow", "SinksAndRecent"]
+
+
+class SinksAndRecent:
+    """Eviction of sinks + a recent window, for policies that set ``budgets_`` (keys per layer,
+    the query's own included) and ``n_sink``: SinkWindow (a given budget) and GammaWindow (D_f)."""
+
+    def capacity(self, layer_idx: int) -> Optional[int]:
+        return self.budgets_[layer_idx] - 1
+
+    def keep_indices(self, layer_idx: int, positions: np.ndarray, n_seen: int) -> Optional[np.ndarray]:
+        cap = self.capacity(layer_idx)
+        if len(positions) <= cap:
+            return None
+        return sinks_and_recent(len(positions), sink_count(positions, self.n_sink), cap)
+
+    def evict_plan(self, layer_idx: int, positions: np.ndarray, n_seen: int):
+        return sink_window_plan(positions, self.n_sink, self.capacity(layer_idx))  # same set as keep_indices
 
 
 @dataclass
-class SinkWindow(KVPolicy):
+class SinkWindow(SinksAndRecent, KVPolicy):
     """Sinks + the last ``budget - n_sink`` tokens per layer.
 
     Parameters
@@ -40,15 +57,3 @@ class SinkWindow(KVPolicy):
 
     def _bind(self) -> None:
         self.budgets_ = budgets_per_layer(self.budget, self.n_layers_, check_sinks(self.n_sink))
-
-    def capacity(self, layer_idx: int) -> Optional[int]:
-        return self.budgets_[layer_idx] - 1
-
-    def keep_indices(self, layer_idx: int, positions: np.ndarray, n_seen: int) -> Optional[np.ndarray]:
-        cap = self.capacity(layer_idx)
-        if len(positions) <= cap:
-            return None
-        return sinks_and_recent(len(positions), sink_count(positions, self.n_sink), cap)
-
-    def evict_plan(self, layer_idx: int, positions: np.ndarray, n_seen: int):
-        return sink_window_plan(positions, self.n_sink, self.capacity(layer_idx))  # same set as keep_indices
