@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar, Union
 
-
 from attnscope.errors import ProtocolError, RecordError
 from attnscope.kv._params import check_sinks, gammas_per_layer
 from attnscope.kv.base import KVPolicy
