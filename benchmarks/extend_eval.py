@@ -40,7 +40,7 @@ def plot(res: dict, path: Path) -> None:
             grid = p["method"] == "ntk_grid"
             style = dict(marker="x" if grid else "o", color="grey" if grid else None, s=25 if grid else 40)
             ax.scatter(prose, far, **style)
-            ax.annotate(p["label"].replace(f",alpha=", " α=").replace(f"(s={L // res['settings']['T_train']})", ""),
+            ax.annotate(p["label"].replace(",alpha=", " α=").replace(f"(s={L // res['settings']['T_train']})", ""),
                         (prose, far), fontsize=6, xytext=(2, 2), textcoords="offset points")
         verdict = next((v for v in res["pareto"] if v["L"] == L), None)
         title = f"L = {L}"
@@ -84,14 +84,9 @@ def section(res: dict, fig_name: str) -> str:
 
 
 def _render(results: list[dict]) -> None:
-    parts = []
-    for d in results:
-        fig = f"kv_extend_{d['model_id']}.png"
-        plot(d, DOCS / "figures" / fig)
-        parts.append(section(d, fig))
-    head = DOCS / "extend_results.md"
-    intro = head.read_text().split("<!-- results -->")[0] if head.exists() else "# Results\n\n"
-    head.write_text(intro + "<!-- results -->\n\n" + "\n".join(parts))
+    from _docs import render_results
+
+    render_results(results, page=DOCS / "extend_results.md", figure_prefix="kv_extend_", plot=plot, section=section)
 
 
 def main(argv=None) -> None:

@@ -131,14 +131,9 @@ def _add_measured(d: dict, name: str, args, *, budgets, lags) -> None:
 
 
 def _render(results: list[dict]) -> None:
-    parts = []
-    for d in results:
-        fig = f"kv_{d['model_id']}.png"
-        plot(d, DOCS / "figures" / fig)
-        parts.append(section(d, fig))
-    head = DOCS / "kv_results.md"
-    intro = head.read_text().split("<!-- results -->")[0] if head.exists() else "# Results\n\n"
-    head.write_text(intro + "<!-- results -->\n\n" + "\n".join(parts))
+    from _docs import render_results
+
+    render_results(results, page=DOCS / "kv_results.md", figure_prefix="kv_", plot=plot, section=section)
 
 
 def main(argv=None) -> None:
