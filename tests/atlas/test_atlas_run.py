@@ -44,14 +44,9 @@ def test_random_init_heads_are_indistinguishable_from_null(tiny_mha):
 
 
 def _cli(capsys, *args):
-    from attnscope.cli import main
+    from attnscope.cli import run
 
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    return code, capsys.readouterr()
+    return run(list(args)), capsys.readouterr()
 
 
 def test_bad_inputs_are_one_line_errors(tiny_mha, capsys):

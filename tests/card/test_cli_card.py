@@ -10,12 +10,7 @@ from attnscope.arch import resolve_source
 
 
 def _run(argv, capsys):
-    try:
-        cli.main(argv)
-    except SystemExit as exc:
-        code = exc.code
-    else:
-        code = 0
+    code = cli.run(argv)
     out = capsys.readouterr()
     return code, out.out, out.err
 

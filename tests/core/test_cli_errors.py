@@ -21,12 +21,7 @@ def test_main_maps_attnscope_error_to_exit_2(monkeypatch, capsys):
         raise DomainError("must be > 0", field="T", value=0)
 
     try:
-        try:
-            cli.main(["_raise_for_test"])
-        except SystemExit as exc:
-            code = exc.code
-        else:
-            code = 0
+        code = cli.run(["_raise_for_test"])
     finally:
         cli.app.registered_commands = [c for c in cli.app.registered_commands if c.name != "_raise_for_test"]
     assert code == 2
@@ -38,3 +33,11 @@ def test_main_maps_attnscope_error_to_exit_2(monkeypatch, capsys):
 def test_unknown_command_exits_2():
     proc = subprocess.run([sys.executable, "-m", "attnscope", "no-such-command"], capture_output=True, text=True)
     assert proc.returncode == 2
+
+
+def test_run_returns_exit_codes_in_process(capsys):
+    from attnscope import cli
+
+    assert cli.run(["presets", "--json"]) == 0
+    assert cli.run(["card", "pythia-70m", "--context", "-5"]) == 2
+    assert "context=-5" in capsys.readouterr().err

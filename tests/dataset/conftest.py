@@ -39,11 +39,7 @@ def run_cli(capsys):
     from attnscope import cli
 
     def run(*args: str):
-        try:
-            cli.main(list(args))
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        code = cli.run(list(args))
         cap = capsys.readouterr()
         return code, cap.out, cap.err
 

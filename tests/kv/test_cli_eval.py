@@ -9,13 +9,9 @@ import torch
 
 
 def _run(argv, capsys):
-    from attnscope.cli import main
+    from attnscope.cli import run
 
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
+    code = run(argv)
     out, err = capsys.readouterr()
     return code, out, err
 

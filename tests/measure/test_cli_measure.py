@@ -11,11 +11,7 @@ QUICK = ["--T", "64", "--distances", "10,30,50", "--prompts", "2", "--seeds", "1
 
 
 def run(argv, capsys):
-    try:
-        cli.main(argv)
-        code = 0
-    except SystemExit as exc:
-        code = exc.code or 0
+    code = cli.run(argv)
     out = capsys.readouterr()
     return code, out.out, out.err
 

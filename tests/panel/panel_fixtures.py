@@ -33,11 +33,7 @@ def run_cli(argv, capsys):
     """Run the CLI in-process; (exit code, stdout, stderr)."""
     from attnscope import cli
 
-    try:
-        cli.main(argv)
-        code = 0
-    except SystemExit as exc:
-        code = exc.code or 0
+    code = cli.run(argv)
     out = capsys.readouterr()
     return code, out.out, out.err
 

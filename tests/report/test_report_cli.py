@@ -8,11 +8,7 @@ from attnscope import cli
 
 
 def _run(argv):
-    try:
-        cli.main(argv)
-    except SystemExit as exc:
-        return exc.code or 0
-    return 0
+    return cli.run(argv)
 
 
 def test_cli_writes_report(files, tmp_path, capsys):

@@ -11,12 +11,7 @@ from attnscope import cli
 
 
 def _run(argv, capsys):
-    try:
-        cli.main(argv)
-    except SystemExit as exc:
-        code = exc.code
-    else:
-        code = 0
+    code = cli.run(argv)
     out = capsys.readouterr()
     return code, out.out, out.err
 

@@ -54,3 +54,16 @@ def main(argv: list[str] | None = None) -> None:
             raise
         print(f"attnscope: error: {exc.one_line()}", file=sys.stderr)
         sys.exit(2)
+
+
+def run(argv: list[str]) -> int:
+    """Run the CLI in-process and return its exit code instead of exiting (tests, embedding).
+
+    Exit codes follow :func:`sys.exit`: ``None`` is 0, an int is itself, anything else is 1.
+    """
+    try:
+        main([str(a) for a in argv])
+    except SystemExit as exc:
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
+    return 0
