@@ -47,17 +47,26 @@ def to_jsonable(obj: Any) -> Any:
     return obj
 
 
-def parse_int_list(text: str, *, field: str) -> list[int]:
-    """Parse "10,20,30" into [10, 20, 30]; one-line ProtocolError naming the field otherwise."""
+def _parse_list(text: str, *, field: str, convert, noun: str) -> list:
     from attnscope.errors import ProtocolError
 
     try:
-        values = [int(t) for t in text.split(",") if t.strip()]
+        values = [convert(t) for t in text.split(",") if t.strip()]
     except ValueError:
-        raise ProtocolError("expected comma-separated integers", field=field, value=text) from None
+        raise ProtocolError(f"expected comma-separated {noun}s", field=field, value=text) from None
     if not values:
-        raise ProtocolError("expected at least one integer", field=field, value=text)
+        raise ProtocolError(f"expected at least one {noun}", field=field, value=text)
     return values
+
+
+def parse_int_list(text: str, *, field: str) -> list[int]:
+    """Parse "10,20,30" into [10, 20, 30]; one-line ProtocolError naming the field otherwise."""
+    return _parse_list(text, field=field, convert=int, noun="integer")
+
+
+def parse_float_list(text: str, *, field: str) -> list[float]:
+    """Parse "0.5,0.9" into [0.5, 0.9]; one-line ProtocolError naming the field otherwise."""
+    return _parse_list(text, field=field, convert=float, noun="number")
 
 
 def print_table(title: str, columns: list[str], rows: list[list[Any]], *, fmt=str, console=None) -> None:

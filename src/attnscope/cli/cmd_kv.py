@@ -27,15 +27,9 @@ Examples:
 
 
 def _floats(text: str, *, field: str) -> list[float]:
-    from attnscope.errors import ProtocolError
+    from attnscope.cli._common import parse_float_list
 
-    try:
-        vals = [float(t) for t in text.split(",") if t.strip()]
-    except ValueError:
-        raise ProtocolError("expected comma-separated numbers", field=field, value=text) from None
-    if not vals:
-        raise ProtocolError("expected at least one number", field=field, value=text)
-    return vals
+    return parse_float_list(text, field=field)
 
 
 def _names(text: str) -> list[str]:
